@@ -1,0 +1,246 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/handler"
+)
+
+// handlerLabel records the handler chosen at create in libcontainer's own
+// state. It has no '=' so that libcontainer never reports it as an annotation.
+const handlerLabel = "wrunc.handler:"
+
+// State is what `state` and `list --format json` print: the OCI state plus
+// runc's extra fields, and the handler that runs the container.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+	Handler     handler.Kind      `json:"handler"`
+}
+
+// Load opens an existing container, with runc's error wording on which
+// engines match ("does not exist").
+func (r *Runtime) Load(id string) (*libcontainer.Container, error) {
+	if id == "" {
+		return nil, errors.New("container id cannot be empty")
+	}
+	c, err := libcontainer.Load(r.Root, id)
+	if err != nil {
+		if errors.Is(err, libcontainer.ErrNotExist) || errors.Is(err, libcontainer.ErrInvalidID) {
+			return nil, &notExistError{id: id, err: err}
+		}
+		return nil, fmt.Errorf("load %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// notExistError keeps libcontainer's cause while saying it in runc's words.
+type notExistError struct {
+	id  string
+	err error
+}
+
+func (e *notExistError) Error() string { return "container " + e.id + " does not exist" }
+func (e *notExistError) Unwrap() error { return e.err }
+
+// HandlerOf returns the handler recorded for c at create.
+func HandlerOf(c *libcontainer.Container) handler.Kind {
+	for _, l := range c.Config().Labels {
+		if k, ok := strings.CutPrefix(l, handlerLabel); ok {
+			return handler.Kind(k)
+		}
+	}
+	return handler.Native
+}
+
+// StateOf reports c's state.
+func (r *Runtime) StateOf(c *libcontainer.Container) (*State, error) {
+	status, err := c.Status()
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", c.ID(), err)
+	}
+	st, err := c.State()
+	if err != nil {
+		return nil, fmt.Errorf("state of %s: %w", c.ID(), err)
+	}
+	pid := st.InitProcessPid
+	if status == libcontainer.Stopped {
+		pid = 0
+	}
+	bundle, annotations := utils.Annotations(st.Config.Labels)
+	return &State{
+		OCIVersion:  st.Config.Version,
+		ID:          st.ID,
+		Pid:         pid,
+		Status:      status.String(),
+		Bundle:      bundle,
+		Rootfs:      st.Config.Rootfs,
+		Created:     st.Created,
+		Annotations: annotations,
+		Owner:       r.owner(c.ID()),
+		Handler:     HandlerOf(c),
+	}, nil
+}
+
+func (r *Runtime) owner(id string) string {
+	fi, err := os.Stat(filepath.Join(r.Root, id))
+	if err != nil {
+		return ""
+	}
+	uid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
+}
+
+// List returns the state of every container under the root, skipping
+// entries that vanish or are not containers.
+func (r *Runtime) List() ([]*State, error) {
+	entries, err := os.ReadDir(r.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %s: %w", r.Root, err)
+	}
+	var states []*State
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := libcontainer.Load(r.Root, e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := r.StateOf(c)
+		if err != nil {
+			continue
+		}
+		states = append(states, st)
+	}
+	return states, nil
+}
+
+// Start runs the user process of a created container.
+func (r *Runtime) Start(id string) error {
+	c, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	status, err := c.Status()
+	if err != nil {
+		return fmt.Errorf("status of %s: %w", id, err)
+	}
+	switch status {
+	case libcontainer.Created:
+		if err := c.Exec(); err != nil {
+			return fmt.Errorf("start %s: %w", id, err)
+		}
+		return nil
+	case libcontainer.Stopped:
+		return errors.New("cannot start a container that has stopped")
+	case libcontainer.Running:
+		return errors.New("cannot start an already running container")
+	}
+	return fmt.Errorf("cannot start a container in the %s state", status)
+}
+
+// Kill sends sig to the container's init, or with all to every process in
+// its cgroup (what engines ask for when the container shares the host's pid
+// namespace and killing init would not take the others with it).
+func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
+	c, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	if all && !c.Config().Namespaces.IsPrivate(configs.NEWPID) {
+		return signalEach(c, sig)
+	}
+	err = c.Signal(sig)
+	if errors.Is(err, libcontainer.ErrNotRunning) {
+		if all {
+			return nil
+		}
+		return errors.New("container not running")
+	}
+	return err
+}
+
+func signalEach(c *libcontainer.Container, sig unix.Signal) error {
+	pids, err := c.Processes()
+	if err != nil {
+		return fmt.Errorf("processes of %s: %w", c.ID(), err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("signal %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a stopped (or, with force, any) container and everything
+// it holds: processes, cgroups, state.
+func (r *Runtime) Delete(id string, force bool) error {
+	c, err := r.Load(id)
+	if err != nil {
+		var missing *notExistError
+		if force && errors.As(err, &missing) {
+			// A create killed half-way can leave a directory libcontainer
+			// cannot load; force means the caller wants it gone.
+			if errors.Is(err, libcontainer.ErrNotExist) {
+				_ = os.RemoveAll(filepath.Join(r.Root, id))
+			}
+			return nil
+		}
+		return err
+	}
+	status, err := c.Status()
+	if err != nil {
+		return fmt.Errorf("status of %s: %w", id, err)
+	}
+	switch {
+	case status == libcontainer.Stopped:
+		err = c.Destroy()
+	case force || status == libcontainer.Created:
+		err = killAndDestroy(c)
+	default:
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, status)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	return nil
+}
+
+func killAndDestroy(c *libcontainer.Container) error {
+	_ = c.Signal(unix.SIGKILL)
+	for range 100 {
+		if err := c.Signal(unix.Signal(0)); err != nil {
+			return c.Destroy()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("container init still running after SIGKILL")
+}

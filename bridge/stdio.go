@@ -1,0 +1,135 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/utils"
+)
+
+// stdio owns whatever connects a container process to its caller: the
+// console socket handed to the engine, or the pty copied to our own terminal
+// when `run` is in the foreground.
+type stdio struct {
+	afterStart []io.Closer   // ours only until the process has its copy
+	master     chan *os.File // foreground tty: the pty master, once received
+	masterErr  chan error
+	pty        console.Console
+	host       console.Console
+	copying    sync.WaitGroup
+}
+
+func checkTerminal(terminal, detach bool, socket string) error {
+	if detach && terminal && socket == "" {
+		return errors.New("cannot allocate tty if wrunc will detach without setting console socket")
+	}
+	if (!detach || !terminal) && socket != "" {
+		return errors.New("cannot use console socket if wrunc will not detach or allocate tty")
+	}
+	return nil
+}
+
+// setupStdio prepares p's streams. Without a terminal the process inherits
+// ours, as runc does for detached containers, so engines' pipes reach it
+// directly.
+func setupStdio(p *libcontainer.Process, terminal, detach bool, socket string) (*stdio, error) {
+	s := &stdio{}
+	switch {
+	case !terminal:
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+	case detach:
+		conn, err := net.Dial("unix", socket)
+		if err != nil {
+			return nil, fmt.Errorf("console socket %s: %w", socket, err)
+		}
+		f, err := conn.(*net.UnixConn).File()
+		conn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("console socket %s: %w", socket, err)
+		}
+		p.ConsoleSocket = f
+		s.afterStart = append(s.afterStart, f)
+	default:
+		parent, child, err := utils.NewSockPair("console")
+		if err != nil {
+			return nil, fmt.Errorf("console socket pair: %w", err)
+		}
+		p.ConsoleSocket = child
+		s.afterStart = append(s.afterStart, child)
+		s.master = make(chan *os.File, 1)
+		s.masterErr = make(chan error, 1)
+		go func() {
+			defer parent.Close()
+			m, err := utils.RecvFile(parent)
+			if err != nil {
+				s.masterErr <- fmt.Errorf("receive pty master: %w", err)
+				return
+			}
+			s.master <- m
+		}()
+	}
+	return s, nil
+}
+
+// started releases our copies of the fds the process now holds and, for a
+// foreground terminal, attaches the pty to our own terminal.
+func (s *stdio) started() error {
+	for _, c := range s.afterStart {
+		c.Close()
+	}
+	s.afterStart = nil
+	if s.master == nil {
+		return nil
+	}
+	var m *os.File
+	select {
+	case m = <-s.master:
+	case err := <-s.masterErr:
+		return err
+	}
+	pty, err := console.ConsoleFromFile(m)
+	if err != nil {
+		return fmt.Errorf("pty master: %w", err)
+	}
+	s.pty = pty
+	if host, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		if err := host.SetRaw(); err != nil {
+			return fmt.Errorf("set terminal raw: %w", err)
+		}
+		s.host = host
+		s.resize()
+	}
+	go func() { _, _ = io.Copy(pty, os.Stdin) }()
+	s.copying.Add(1)
+	go func() {
+		defer s.copying.Done()
+		_, _ = io.Copy(os.Stdout, pty)
+	}()
+	return nil
+}
+
+func (s *stdio) resize() {
+	if s.pty != nil && s.host != nil {
+		_ = s.pty.ResizeFrom(s.host)
+	}
+}
+
+// close waits for the pty's output to drain and restores our terminal.
+func (s *stdio) close() {
+	for _, c := range s.afterStart {
+		c.Close()
+	}
+	if s.pty != nil {
+		s.copying.Wait()
+		s.pty.Close()
+	}
+	if s.host != nil {
+		_ = s.host.Reset()
+	}
+}

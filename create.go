@@ -1,0 +1,52 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
+)
+
+// createFlags are shared by `create` and `run`, as in runc.
+var createFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"},
+	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"},
+	&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"},
+	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to enter the rootfs"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring"},
+	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on) to the container"},
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(ctx *cli.Context) error {
+		_, err := createOrRun(ctx, false)
+		return err
+	},
+}
+
+// createOrRun is `create` (start=false) and `run`, which differ only in
+// whether the process is started and whether wrunc stays in the foreground.
+func createOrRun(ctx *cli.Context, start bool) (int, error) {
+	if err := checkArgs(ctx, 1, 1); err != nil {
+		return -1, err
+	}
+	rt, err := runtimeOf(ctx)
+	if err != nil {
+		return -1, err
+	}
+	return rt.Create(bridge.CreateOptions{
+		ID:            ctx.Args().First(),
+		Bundle:        ctx.String("bundle"),
+		PidFile:       ctx.String("pid-file"),
+		ConsoleSocket: ctx.String("console-socket"),
+		NoPivot:       ctx.Bool("no-pivot"),
+		NoNewKeyring:  ctx.Bool("no-new-keyring"),
+		PreserveFDs:   ctx.Int("preserve-fds"),
+		Detach:        !start || ctx.Bool("detach"),
+		Start:         start,
+		Keep:          ctx.Bool("keep"),
+	})
+}

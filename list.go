@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+var listCommand = &cli.Command{
+	Name:    "list",
+	Aliases: []string{"ps-all"},
+	Usage:   "list the containers under --root",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 0, 0); err != nil {
+			return err
+		}
+		rt, err := runtimeOf(ctx)
+		if err != nil {
+			return err
+		}
+		states, err := rt.List()
+		if err != nil {
+			return err
+		}
+		w := ctx.App.Writer
+		switch {
+		case ctx.Bool("quiet"):
+			for _, s := range states {
+				fmt.Fprintln(w, s.ID)
+			}
+		case ctx.String("format") == "json":
+			if states == nil {
+				_, err := fmt.Fprintln(w, "null")
+				return err
+			}
+			return printJSON(ctx, states)
+		case ctx.String("format") == "table":
+			tw := tabwriter.NewWriter(w, 12, 1, 3, ' ', 0)
+			fmt.Fprint(tw, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, s := range states {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle, s.Created.Format(time.RFC3339Nano), s.Owner)
+			}
+			return tw.Flush()
+		default:
+			return fmt.Errorf("invalid format %q: want table or json", ctx.String("format"))
+		}
+		return nil
+	},
+}

@@ -1,0 +1,188 @@
+// Command wrunc is an OCI low-level container runtime, a drop-in for runc,
+// that runs WebAssembly entrypoints with wasmtime inside the same sandbox
+// libcontainer builds for Linux containers.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/opencontainers/cgroups/systemd"
+	"github.com/opencontainers/runc/libcontainer"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in `init`
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/bridge"
+	"github.com/wrunc/wrunc/handler/wasm"
+)
+
+// Set by the Makefile.
+var (
+	version   = "0.1.0-dev"
+	gitCommit = ""
+)
+
+const defaultCacheDir = "/var/lib/wrunc/cache"
+
+func main() {
+	// Both re-execs run inside a container being set up: they must come
+	// before any flag parsing or logging set-up meant for the CLI.
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "init":
+			libcontainer.Init()
+		case wasm.RunnerMarker:
+			os.Exit(wasm.RunnerMain(os.Args))
+		}
+	}
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+func newApp() *cli.App {
+	cli.VersionPrinter = printVersion
+	return &cli.App{
+		Name:                   "wrunc",
+		Usage:                  "Open Container Initiative runtime that also runs WebAssembly",
+		Version:                version,
+		UseShortOptionHandling: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.StringFlag{Name: "root", Value: "/run/wrunc", Usage: "directory for container state (should be on tmpfs)"},
+			&cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: `use systemd to manage cgroups; cgroupsPath is "slice:prefix:name"`},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors: true, false or auto"},
+			&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir, EnvVars: []string{"WRUNC_CACHE_DIR"}, Usage: "directory of precompiled wasm modules"},
+		},
+		Commands: []*cli.Command{
+			createCommand,
+			deleteCommand,
+			featuresCommand,
+			killCommand,
+			listCommand,
+			runCommand,
+			specCommand,
+			startCommand,
+			stateCommand,
+			versionCommand,
+		},
+		Before: configureLogging,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return err
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+// fatal reports err once, in the log file when there is one (engines read
+// the last error line there) and on stderr, and exits 1.
+func fatal(err error) {
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) && exit.Error() == "" {
+		os.Exit(exit.ExitCode())
+	}
+	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
+	logrus.Error(msg)
+	if logrus.StandardLogger().Out != os.Stderr {
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	os.Exit(1)
+}
+
+func configureLogging(ctx *cli.Context) error {
+	logrus.SetOutput(os.Stderr)
+	if ctx.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := ctx.String("log-format"); f {
+	case "text", "":
+	case "json":
+		logrus.SetFormatter(new(logrus.JSONFormatter))
+	default:
+		return fmt.Errorf("invalid log-format %q: want text or json", f)
+	}
+	if path := ctx.String("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file: %w", err)
+		}
+		logrus.SetOutput(f)
+	}
+	return nil
+}
+
+// runtimeOf collects the global options every command needs.
+func runtimeOf(ctx *cli.Context) (*bridge.Runtime, error) {
+	rootless := false
+	switch v := ctx.String("rootless"); v {
+	case "true":
+		rootless = true
+	case "false":
+	case "auto", "":
+		rootless = os.Geteuid() != 0
+	default:
+		return nil, fmt.Errorf("invalid --rootless value %q: want true, false or auto", v)
+	}
+	if ctx.Bool("systemd-cgroup") && !systemd.IsRunningSystemd() {
+		return nil, errors.New("--systemd-cgroup requires systemd as init, which is not running on this host")
+	}
+	return &bridge.Runtime{
+		Root:          ctx.String("root"),
+		SystemdCgroup: ctx.Bool("systemd-cgroup"),
+		Rootless:      rootless,
+		CacheDir:      ctx.String("cache-dir"),
+	}, nil
+}
+
+func printVersion(ctx *cli.Context) {
+	w := ctx.App.Writer
+	fmt.Fprintf(w, "%s version %s\n", ctx.App.Name, ctx.App.Version)
+	if gitCommit != "" {
+		fmt.Fprintf(w, "commit: %s\n", gitCommit)
+	}
+	fmt.Fprintf(w, "spec: %s\n", specs.Version)
+	fmt.Fprintf(w, "go: %s\n", runtime.Version())
+	if major, minor, micro := seccomp.Version(); major+minor+micro > 0 {
+		fmt.Fprintf(w, "libseccomp: %d.%d.%d\n", major, minor, micro)
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if strings.HasPrefix(dep.Path, "github.com/bytecodealliance/wasmtime-go") {
+				fmt.Fprintf(w, "wasmtime: %s\n", strings.TrimPrefix(dep.Version, "v"))
+			}
+		}
+	}
+}
+
+var versionCommand = &cli.Command{
+	Name:  "version",
+	Usage: "print the version",
+	Action: func(ctx *cli.Context) error {
+		printVersion(ctx)
+		return nil
+	},
+}
+
+// checkArgs enforces a command's positional argument count with runc's wording.
+func checkArgs(ctx *cli.Context, min, max int) error {
+	n := ctx.NArg()
+	switch {
+	case n < min:
+		return fmt.Errorf("%s: %q requires at least %d argument(s)", ctx.App.Name, ctx.Command.Name, min)
+	case max >= 0 && n > max:
+		return fmt.Errorf("%s: %q requires at most %d argument(s)", ctx.App.Name, ctx.Command.Name, max)
+	}
+	return nil
+}

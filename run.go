@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container; in the foreground, exit with its status",
+	ArgsUsage: "<container-id>",
+	Flags: append([]cli.Flag{
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
+		&cli.BoolFlag{Name: "keep", Usage: "keep the container's state after it exits"},
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"},
+	}, createFlags...),
+	Action: func(ctx *cli.Context) error {
+		status, err := createOrRun(ctx, true)
+		if err != nil {
+			return err
+		}
+		return cli.Exit("", status)
+	},
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/urfave/cli/v2"
+)
+
+var stateCommand = &cli.Command{
+	Name:      "state",
+	Usage:     "print the state of a container as JSON",
+	ArgsUsage: "<container-id>",
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, 1); err != nil {
+			return err
+		}
+		rt, err := runtimeOf(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := rt.Load(ctx.Args().First())
+		if err != nil {
+			return err
+		}
+		st, err := rt.StateOf(c)
+		if err != nil {
+			return err
+		}
+		return printJSON(ctx, st)
+	},
+}
+
+func printJSON(ctx *cli.Context, v any) error {
+	enc := json.NewEncoder(ctx.App.Writer)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
