@@ -1,0 +1,136 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+)
+
+// defaultPath is searched when process.env has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Entrypoint is the file a container would execute.
+type Entrypoint struct {
+	ContainerPath string // absolute, as the container sees it, after PATH lookup and symlinks
+	HostPath      string // the same file on the host: securejoin(rootfs, ContainerPath)
+	Format        Format
+}
+
+// notFound reads better in a one-line error than fs.ErrNotExist, yet
+// errors.Is(err, fs.ErrNotExist) still holds for callers.
+type notFound string
+
+func (e notFound) Error() string      { return string(e) }
+func (notFound) Is(target error) bool { return target == fs.ErrNotExist }
+
+var errNotRegular = errors.New("not a regular file")
+
+// ResolveEntrypoint finds args0 inside rootfs as the container would (PATH
+// from env when no slash, relative to cwd when relative with slash) and
+// sniffs its Format. Symlinks are resolved within rootfs, never on the host.
+func ResolveEntrypoint(rootfs, args0, cwd string, env []string) (*Entrypoint, error) {
+	ep, _, err := resolve(rootfs, args0, cwd, env)
+	return ep, err
+}
+
+// resolve is ResolveEntrypoint that also returns the header it read, which
+// Select needs to explain a rejection.
+func resolve(rootfs, args0, cwd string, env []string) (*Entrypoint, []byte, error) {
+	if args0 == "" {
+		return nil, nil, errors.New("entrypoint is empty")
+	}
+	rootfs = filepath.Clean(rootfs)
+	host, err := lookPath(rootfs, args0, cwd, env)
+	if err != nil {
+		return nil, nil, fmt.Errorf("entrypoint %s: %w", args0, err)
+	}
+	header, err := readHeader(host)
+	if err != nil {
+		return nil, nil, fmt.Errorf("entrypoint %s: %w", args0, err)
+	}
+	// SecureJoin returns rootfs joined with the resolved in-container path.
+	containerPath := path.Join("/", filepath.ToSlash(strings.TrimPrefix(host, rootfs)))
+	return &Entrypoint{ContainerPath: containerPath, HostPath: host, Format: Sniff(containerPath, header)}, header, nil
+}
+
+// lookPath mirrors exec.LookPath as run by runc inside the container, and
+// returns the host path of the regular file it finds.
+func lookPath(rootfs, args0, cwd string, env []string) (string, error) {
+	if strings.Contains(args0, "/") {
+		if !path.IsAbs(args0) {
+			args0 = path.Join(cwd, args0)
+		}
+		return regularFile(rootfs, args0)
+	}
+	search := searchPath(env)
+	for _, dir := range filepath.SplitList(search) {
+		// runc refuses a result relative to the cwd (exec.ErrDot), so such
+		// PATH entries can never supply the entrypoint.
+		if !path.IsAbs(dir) {
+			continue
+		}
+		// Like execvp, a candidate that is missing or unusable lets the
+		// search go on.
+		if host, err := regularFile(rootfs, path.Join(dir, args0)); err == nil {
+			return host, nil
+		}
+	}
+	return "", notFound("not found in PATH=" + search)
+}
+
+// searchPath returns the PATH the container's process would use. The last
+// definition wins, as runc deduplicates env keeping the last one.
+func searchPath(env []string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			return v
+		}
+	}
+	return defaultPath
+}
+
+// regularFile resolves p within rootfs and checks it is a regular file.
+func regularFile(rootfs, p string) (string, error) {
+	host, err := securejoin.SecureJoin(rootfs, p)
+	if err != nil {
+		return "", fmt.Errorf("resolve in rootfs: %w", err)
+	}
+	// Lstat: SecureJoin already resolved every symlink, so one here could
+	// only lead out of the rootfs.
+	fi, err := os.Lstat(host)
+	switch {
+	case securejoin.IsNotExist(err):
+		return "", notFound("no such file in rootfs")
+	case err != nil:
+		return "", err
+	case !fi.Mode().IsRegular():
+		return "", errNotRegular
+	}
+	return host, nil
+}
+
+// readHeader reads the first headerLen bytes of a file, or fewer if it is
+// shorter.
+func readHeader(host string) ([]byte, error) {
+	// O_NOFOLLOW keeps a symlink swapped in since the Lstat from leading out
+	// of the rootfs; O_NONBLOCK keeps a FIFO swapped in from hanging create.
+	f, err := os.OpenFile(host, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	header := make([]byte, headerLen)
+	n, err := io.ReadFull(f, header)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	return header[:n], nil
+}
