@@ -1,0 +1,225 @@
+package wasm
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
+)
+
+// countingCompile counts compilations, each held open for a while so that
+// concurrent callers would overlap were they not serialized.
+func countingCompile(n *atomic.Int32) compileFunc {
+	return func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error) {
+		n.Add(1)
+		time.Sleep(50 * time.Millisecond)
+		return compile(engine, module, path)
+	}
+}
+
+func inode(t *testing.T, f *os.File) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// mustArtifact returns a usable artifact and its inode.
+func mustArtifact(t *testing.T, c *Cache, path string, wat bool, compile compileFunc) uint64 {
+	t.Helper()
+	f, err := c.artifact(path, wat, compile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	module, err := wasmtime.NewModuleDeserializeFile(NewEngine(), f.Name())
+	if err != nil {
+		t.Fatalf("deserialize %s: %v", f.Name(), err)
+	}
+	// Unmapped now, since tests go on to damage the file in place.
+	module.Close()
+	return inode(t, f)
+}
+
+func TestArtifactCompilesOnce(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	var compiles atomic.Int32
+	for _, wat := range []bool{false, true} {
+		compiles.Store(0)
+		module := filepath.Join(guests, "exit42.wasm")
+		if wat {
+			module = filepath.Join(guests, "exit42.wat")
+		}
+		first := mustArtifact(t, c, module, wat, countingCompile(&compiles))
+		second := mustArtifact(t, c, module, wat, countingCompile(&compiles))
+		if n := compiles.Load(); n != 1 || second != first {
+			t.Errorf("%s twice: %d compiles, inodes %d and %d; want 1 compile, one file", module, n, first, second)
+		}
+	}
+}
+
+func TestArtifactFile(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	f, err := c.Artifact(filepath.Join(guests, "trap.wasm"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fdFlags, err := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fdFlags&unix.FD_CLOEXEC == 0 || flags&unix.O_ACCMODE != unix.O_RDONLY {
+		t.Errorf("artifact fd flags %#x, status flags %#x; want close-on-exec and read-only", fdFlags, flags)
+	}
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 {
+		t.Errorf("cache holds %d files, want 3 (.cwasm, .sum, .lock)", len(entries))
+	}
+	for _, path := range append([]string{c.Dir}, mapNames(c.Dir, entries)...) {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o600)
+		if st.IsDir() {
+			want = 0o700
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, st.Mode().Perm(), want)
+		}
+	}
+}
+
+func mapNames(dir string, entries []os.DirEntry) []string {
+	var paths []string
+	for _, e := range entries {
+		paths = append(paths, filepath.Join(dir, e.Name()))
+	}
+	return paths
+}
+
+func TestArtifactDamagedEntryIsRebuilt(t *testing.T) {
+	damage := map[string]func(base string) error{
+		"truncated": func(base string) error { return os.Truncate(base+".cwasm", 100) },
+		"corrupt": func(base string) error {
+			f, err := os.OpenFile(base+".cwasm", os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt([]byte("garbage"), 1000)
+			return err
+		},
+		"no checksum": func(base string) error { return os.Remove(base + ".sum") },
+		"no artifact": func(base string) error { return os.Remove(base + ".cwasm") },
+	}
+	for name, damage := range damage {
+		t.Run(name, func(t *testing.T) {
+			c := &Cache{Dir: t.TempDir()}
+			var compiles atomic.Int32
+			module := filepath.Join(guests, "exit42.wasm")
+			mustArtifact(t, c, module, false, countingCompile(&compiles))
+			artifacts, err := filepath.Glob(filepath.Join(c.Dir, "*.lock"))
+			if err != nil || len(artifacts) != 1 {
+				t.Fatalf("lock files %v, %v", artifacts, err)
+			}
+			if err := damage(strings.TrimSuffix(artifacts[0], ".lock")); err != nil {
+				t.Fatal(err)
+			}
+			mustArtifact(t, c, module, false, countingCompile(&compiles))
+			if n := compiles.Load(); n != 2 {
+				t.Errorf("%d compiles, want a rebuild", n)
+			}
+		})
+	}
+}
+
+func TestArtifactConcurrentCompilesOnce(t *testing.T) {
+	c := &Cache{Dir: t.TempDir()}
+	var compiles atomic.Int32
+	inodes := make([]uint64, 8)
+	var wg sync.WaitGroup
+	for i := range inodes {
+		wg.Go(func() {
+			inodes[i] = mustArtifact(t, c, filepath.Join(guests, "spin.wasm"), false, countingCompile(&compiles))
+		})
+	}
+	wg.Wait()
+	if n := compiles.Load(); n != 1 {
+		t.Errorf("%d concurrent lookups compiled %d times, want once", len(inodes), n)
+	}
+	for _, ino := range inodes[1:] {
+		if ino != inodes[0] {
+			t.Errorf("concurrent lookups got different files: inodes %v", inodes)
+			break
+		}
+	}
+}
+
+func TestArtifactRejectsUnrunnableModules(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct{ wat, err string }{
+		"unknown import": {
+			`(module (import "env" "foo" (func)) (func (export "_start")))`,
+			"imports env.foo, which wrunc does not provide",
+		},
+		"unknown WASI function": {
+			`(module (import "wasi_snapshot_preview1" "bogus" (func)) (func (export "_start")))`,
+			"imports wasi_snapshot_preview1.bogus, which wrunc does not provide",
+		},
+		"wrong signature": {
+			`(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i64))) (func (export "_start")))`,
+			"imports wasi_snapshot_preview1.proc_exit as func[i64] -> [], but wrunc provides func[i32] -> []",
+		},
+		"no _start": {
+			`(module (func (export "main")))`,
+			"has no _start function export",
+		},
+		"invalid": {`(module (func (export "_start") (result i32)))`, "compile "},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".wat")
+			if err := os.WriteFile(path, []byte(tc.wat), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := &Cache{Dir: t.TempDir()}
+			f, err := c.Artifact(path, true)
+			if err == nil {
+				f.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %q, want one naming %s and containing %q", err, path, tc.err)
+			}
+			if cwasm, _ := filepath.Glob(filepath.Join(c.Dir, "*.cwasm")); len(cwasm) != 0 {
+				t.Errorf("rejected module left cache entries %v", cwasm)
+			}
+		})
+	}
+}
+
+func TestArtifactBadImportMessage(t *testing.T) {
+	path := filepath.Join(guests, "badimport.wasm")
+	_, err := (&Cache{Dir: t.TempDir()}).Artifact(path, false)
+	want := "module " + path + " imports env.foo, which wrunc does not provide"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

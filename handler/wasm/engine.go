@@ -1,0 +1,69 @@
+// Package wasm runs WebAssembly (WASI preview 1) containers: modules are
+// compiled on the host at create time into a cache of precompiled artifacts,
+// and the container's pid 1 (wrunc's own binary, see RunnerMain) only maps the
+// artifact and runs it, so compilation never costs time or memory inside the
+// container's cgroup.
+package wasm
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// RunnerMarker is argv[1] of the in-container runner; main() checks
+// os.Args[1] == RunnerMarker first thing.
+const RunnerMarker = "wrunc-wasm-runner"
+
+const wasmtimeGoModule = "github.com/bytecodealliance/wasmtime-go/v39"
+
+// NewEngine returns the one engine configuration used both to compile on the
+// host and to load in the runner: a precompiled artifact only deserializes
+// into an engine configured like the one that compiled it.
+func NewEngine() *wasmtime.Engine {
+	cfg := wasmtime.NewConfig()
+	// Lets a signal stop a guest spinning in wasm code (see RunnerMain).
+	cfg.SetEpochInterruption(true)
+	return wasmtime.NewEngineWithConfig(cfg)
+}
+
+// engineFingerprint identifies everything besides the module bytes that
+// shapes compiled code. wasmtime stamps an artifact with its version, target
+// triple, ISA (CPU feature) flags and compiler settings, so an empty module's
+// artifact captures all of them; the wasmtime-go version is added because
+// wasmtime only records its major version there.
+func engineFingerprint(engine *wasmtime.Engine) (string, error) {
+	empty, err := wasmtime.NewModule(engine, []byte("\x00asm\x01\x00\x00\x00"))
+	if err != nil {
+		return "", fmt.Errorf("compile empty module: %w", err)
+	}
+	stamp, err := empty.Serialize()
+	if err != nil {
+		return "", fmt.Errorf("serialize empty module: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", wasmtimeGoVersion())
+	h.Write(stamp)
+	return hex.EncodeToString(h.Sum(nil)[:8]), nil
+}
+
+// wasmtimeGoVersion is empty in test binaries, which carry no dependency
+// build info; the artifact stamp still covers the wasmtime major version.
+func wasmtimeGoVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, dep := range bi.Deps {
+		if dep.Path == wasmtimeGoModule {
+			if dep.Replace != nil {
+				dep = dep.Replace
+			}
+			return dep.Path + "@" + dep.Version + " " + dep.Sum
+		}
+	}
+	return ""
+}

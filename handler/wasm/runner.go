@@ -1,0 +1,200 @@
+package wasm
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// stopGrace is how long a stop signal waits for the guest to trap before the
+// runner exits anyway: epoch interruption only reaches running wasm code, not
+// a guest blocked in a host call such as poll_oneoff.
+const stopGrace = 200 * time.Millisecond
+
+// trapStatus is what a shell reports for SIGABRT, as the wasmtime CLI exits on a trap.
+const trapStatus = 128 + int(syscall.SIGABRT)
+
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT}
+
+// RunnerArgs builds the container process args:
+// ["/proc/self/exe", RunnerMarker, <options...>, "--", guestArgs...].
+// artifactFD is the fd number the artifact will have inside the container;
+// modulePath is the module's path as the container sees it (for messages);
+// readonlyRoot preopens / read-only.
+func RunnerArgs(artifactFD int, modulePath string, readonlyRoot bool, guestArgs []string) []string {
+	return append([]string{
+		"/proc/self/exe", RunnerMarker,
+		"--artifact-fd=" + strconv.Itoa(artifactFD),
+		"--module=" + modulePath,
+		"--readonly-root=" + strconv.FormatBool(readonlyRoot),
+		"--",
+	}, guestArgs...)
+}
+
+type runnerOptions struct {
+	artifactFD   int
+	module       string
+	readonlyRoot bool
+	guestArgs    []string
+}
+
+func parseRunnerArgs(args []string) (runnerOptions, error) {
+	var o runnerOptions
+	if len(args) < 2 || args[1] != RunnerMarker {
+		return o, fmt.Errorf("argv[1] is not %s", RunnerMarker)
+	}
+	fs := flag.NewFlagSet(RunnerMarker, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.artifactFD, "artifact-fd", -1, "")
+	fs.StringVar(&o.module, "module", "", "")
+	fs.BoolVar(&o.readonlyRoot, "readonly-root", false, "")
+	if err := fs.Parse(args[2:]); err != nil {
+		return o, fmt.Errorf("parse runner args: %w", err)
+	}
+	if o.artifactFD < 0 {
+		return o, errors.New("parse runner args: no --artifact-fd")
+	}
+	o.guestArgs = fs.Args()
+	return o, nil
+}
+
+// RunnerMain is the in-container entry point; returns the exit status. args is os.Args.
+func RunnerMain(args []string) int {
+	o, err := parseRunnerArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wrunc: wasm runner: %v\n", err)
+		return 1
+	}
+	engine := NewEngine()
+	stoppedBy := handleStopSignals(engine)
+	err = run(engine, o)
+	if sig := stoppedBy.Load(); sig != 0 {
+		return 128 + int(sig)
+	}
+	return exitStatus(o.module, err)
+}
+
+// handleStopSignals makes stop signals end the guest. The runner is pid 1 of
+// its pid namespace, so the kernel drops signals it has no handler for.
+func handleStopSignals(engine *wasmtime.Engine) *atomic.Int32 {
+	var stoppedBy atomic.Int32
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopSignals...)
+	go func() {
+		sig := (<-sigs).(syscall.Signal)
+		stoppedBy.Store(int32(sig))
+		engine.IncrementEpoch()
+		time.Sleep(stopGrace)
+		os.Exit(128 + int(sig))
+	}()
+	return &stoppedBy
+}
+
+func run(engine *wasmtime.Engine, o runnerOptions) error {
+	module, err := loadArtifact(engine, o.artifactFD)
+	if err != nil {
+		return err
+	}
+	wasi, err := wasiConfig(o)
+	if err != nil {
+		return err
+	}
+	store := wasmtime.NewStore(engine)
+	store.SetWasi(wasi)
+	// One epoch tick, sent by a stop signal, traps the running guest.
+	store.SetEpochDeadline(1)
+	linker := wasmtime.NewLinker(engine)
+	if err := linker.DefineWasi(); err != nil {
+		return fmt.Errorf("define WASI: %w", err)
+	}
+	instance, err := linker.Instantiate(store, module)
+	if err != nil {
+		return fmt.Errorf("instantiate: %w", err)
+	}
+	start := instance.GetFunc(store, "_start")
+	if start == nil {
+		return errors.New("no _start function")
+	}
+	_, err = start.Call(store)
+	return err
+}
+
+// loadArtifact maps the precompiled module and closes its fd, so that no
+// host file stays open while guest code runs.
+func loadArtifact(engine *wasmtime.Engine, fd int) (*wasmtime.Module, error) {
+	f := os.NewFile(uintptr(fd), "wasm artifact")
+	defer f.Close()
+	module, err := wasmtime.NewModuleDeserializeFile(engine, "/proc/self/fd/"+strconv.Itoa(fd))
+	if err != nil {
+		return nil, fmt.Errorf("load precompiled module from fd %d: %w", fd, err)
+	}
+	return module, nil
+}
+
+func wasiConfig(o runnerOptions) (*wasmtime.WasiConfig, error) {
+	cfg := wasmtime.NewWasiConfig()
+	cfg.SetArgv(o.guestArgs)
+	var keys, values []string
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		keys, values = append(keys, k), append(values, v)
+	}
+	cfg.SetEnv(keys, values)
+	cfg.InheritStdin()
+	cfg.InheritStdout()
+	cfg.InheritStderr()
+
+	dirPerms, filePerms := wasmtime.DIR_READ|wasmtime.DIR_WRITE, wasmtime.FILE_READ|wasmtime.FILE_WRITE
+	if o.readonlyRoot {
+		dirPerms, filePerms = wasmtime.DIR_READ, wasmtime.FILE_READ
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("get working directory: %w", err)
+	}
+	// WASI has no working directory. Go's wasip1 runtime (when PWD is unset)
+	// and Zig take the first preopen as theirs, and wasi-libc and Go resolve
+	// absolute paths by the longest preopen prefix, so preopening the cwd
+	// before / gives guests the process cwd without adding to their env.
+	dirs := []string{"/"}
+	if cwd != "/" {
+		dirs = []string{cwd, "/"}
+	}
+	for _, dir := range dirs {
+		if err := cfg.PreopenDir(dir, dir, dirPerms, filePerms); err != nil {
+			return nil, fmt.Errorf("preopen %s: %w", dir, err)
+		}
+	}
+	return cfg, nil
+}
+
+// exitStatus follows the wasmtime CLI: the guest's proc_exit status, 134 on a
+// trap, 1 when the module could not be started.
+func exitStatus(module string, err error) int {
+	if err == nil {
+		return 0
+	}
+	var exit *wasmtime.Error
+	if errors.As(err, &exit) {
+		if status, ok := exit.ExitStatus(); ok {
+			return int(status)
+		}
+	}
+	// wasmtime's trap message carries the wasm backtrace already.
+	fmt.Fprintf(os.Stderr, "wrunc: %s: %v\n", module, err)
+	var trap *wasmtime.Trap
+	if errors.As(err, &trap) {
+		return trapStatus
+	}
+	return 1
+}

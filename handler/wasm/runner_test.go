@@ -1,0 +1,219 @@
+package wasm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// guestCmd starts the runner on a test guest as wrunc starts a container's
+// process: this binary as /proc/self/exe, the artifact at fd 3, an environment
+// of exactly env. / is the host's, hence readonlyRoot in most tests.
+func guestCmd(t *testing.T, module string, readonlyRoot bool, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	// Shared by all tests, so that each guest is compiled once.
+	cache := &Cache{Dir: filepath.Join(guests, "cache")}
+	artifact, err := cache.Artifact(filepath.Join(guests, module), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { artifact.Close() })
+	return &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       RunnerArgs(3, "/"+module, readonlyRoot, append([]string{module}, args...)),
+		Env:        append([]string{}, env...),
+		ExtraFiles: []*os.File{artifact},
+	}
+}
+
+type outcome struct {
+	status         int
+	stdout, stderr string
+}
+
+func runGuest(t *testing.T, cmd *exec.Cmd) outcome {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return outcome{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+}
+
+func TestRunHello(t *testing.T) {
+	got := runGuest(t, guestCmd(t, "hello.wasm", true, nil))
+	if want := (outcome{0, "hello from wasm\n", ""}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestRunArgsAndEnv(t *testing.T) {
+	args := []string{"args", "two words", "", "--flag", "-x"}
+	got := runGuest(t, guestCmd(t, "probe.wasm", true, nil, args...))
+	want := outcome{0, strings.Join(append([]string{"probe.wasm"}, args...), "\n") + "\n", ""}
+	if got != want {
+		t.Errorf("args: got %+v, want %+v", got, want)
+	}
+
+	env := []string{"A=1", "B=x=y", "EMPTY=", "PATH=/bin"}
+	got = runGuest(t, guestCmd(t, "probe.wasm", true, env, "env"))
+	if want := (outcome{0, strings.Join(env, "\n") + "\n", ""}); got != want {
+		t.Errorf("env: got %+v, want %+v", got, want)
+	}
+}
+
+func TestRunFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in"), []byte("content"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inDir := func(cmd *exec.Cmd) *exec.Cmd { cmd.Dir = dir; return cmd }
+	out := filepath.Join(dir, "out")
+	for _, tc := range []struct {
+		name     string
+		cmd      *exec.Cmd
+		want     outcome
+		wantFail bool
+	}{
+		{"cwd", inDir(guestCmd(t, "probe.wasm", true, nil, "cwd")), outcome{0, dir + "\n", ""}, false},
+		{"relative read", inDir(guestCmd(t, "probe.wasm", true, nil, "read", "in")), outcome{0, "content", ""}, false},
+		{"absolute read", guestCmd(t, "probe.wasm", true, nil, "read", filepath.Join(dir, "in")), outcome{0, "content", ""}, false},
+		{"ls", guestCmd(t, "probe.wasm", true, nil, "ls", dir), outcome{0, "in\n", ""}, false},
+		{"read-only write", guestCmd(t, "probe.wasm", true, nil, "write", out, "x"), outcome{}, true},
+		{"write", guestCmd(t, "probe.wasm", false, nil, "write", out, "written"), outcome{0, "", ""}, false},
+		{"relative write", inDir(guestCmd(t, "probe.wasm", false, nil, "write", "out2", "written")), outcome{0, "", ""}, false},
+	} {
+		got := runGuest(t, tc.cmd)
+		if tc.wantFail {
+			if got.status != 1 || !strings.Contains(got.stderr, "probe:") {
+				t.Errorf("%s: got %+v, want a failure", tc.name, got)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %s exists (%v)", tc.name, out, err)
+			}
+		} else if got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	for _, name := range []string{"out", "out2"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != "written" {
+			t.Errorf("%s holds %q, %v; want \"written\"", name, b, err)
+		}
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	// Also shows that output without a newline is flushed before the exit.
+	if got, want := runGuest(t, guestCmd(t, "exit42.wasm", true, nil)), (outcome{42, "exiting", ""}); got != want {
+		t.Errorf("exit42.wasm: got %+v, want %+v", got, want)
+	}
+	if got, want := runGuest(t, guestCmd(t, "probe.wasm", true, nil, "exit", "7")), (outcome{7, "", ""}); got != want {
+		t.Errorf("probe exit 7: got %+v, want %+v", got, want)
+	}
+	if got, want := runGuest(t, guestCmd(t, "probe.wasm", true, nil, "grow", "64")), (outcome{0, "ok\n", ""}); got != want {
+		t.Errorf("probe grow 64: got %+v, want %+v", got, want)
+	}
+}
+
+func TestRunTrap(t *testing.T) {
+	got := runGuest(t, guestCmd(t, "trap.wasm", true, nil))
+	if got.status != 134 || !strings.Contains(got.stderr, "/trap.wasm") ||
+		!strings.Contains(got.stderr, "unreachable") || !strings.Contains(got.stderr, "backtrace") {
+		t.Errorf("got %+v, want status 134 and the trap with a backtrace on stderr", got)
+	}
+	t.Logf("trap stderr:\n%s", got.stderr)
+}
+
+func TestRunStopSignals(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cmd  *exec.Cmd
+		sig  syscall.Signal
+		// inWasm: the guest runs wasm code, which the epoch tick stops at
+		// once, rather than blocking in the host until the grace period ends.
+		inWasm, printsReady bool
+	}{
+		{"wasm loop", guestCmd(t, "spin.wasm", true, nil), syscall.SIGTERM, true, false},
+		{"Go loop", guestCmd(t, "probe.wasm", true, nil, "spin"), syscall.SIGTERM, true, true},
+		{"Go sleep", guestCmd(t, "probe.wasm", true, nil, "sleep", "100"), syscall.SIGTERM, false, true},
+		{"Go loop, SIGINT", guestCmd(t, "probe.wasm", true, nil, "spin"), syscall.SIGINT, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, err := tc.cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			tc.cmd.Stderr = &stderr
+			if err := tc.cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer tc.cmd.Process.Kill()
+			if !tc.printsReady {
+				time.Sleep(300 * time.Millisecond)
+			} else if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "ready\n" {
+				t.Fatalf("guest printed %q, %v; want ready", line, err)
+			}
+			assertNoArtifactFD(t, tc.cmd.Process.Pid)
+			signalled := time.Now()
+			if err := tc.cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { tc.cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				t.Fatal("guest still running 2s after the signal")
+			}
+			if took := time.Since(signalled); tc.inWasm && took >= stopGrace {
+				t.Errorf("stopped %v after the signal; the epoch tick should stop wasm code within the %v grace", took, stopGrace)
+			}
+			if status, want := tc.cmd.ProcessState.ExitCode(), 128+int(tc.sig); status != want || stderr.Len() != 0 {
+				t.Errorf("exit status %d, stderr %q; want %d and nothing", status, stderr.String(), want)
+			}
+		})
+	}
+}
+
+// assertNoArtifactFD checks that a runner whose guest runs no longer holds
+// the artifact fd it inherited. wasmtime keeps an fd of its own on the file it
+// mapped (it maps memory images from it), but that one is close-on-exec, which
+// the inherited fd is not.
+func assertNoArtifactFD(t *testing.T, pid int) {
+	t.Helper()
+	fds, err := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	if err != nil || len(fds) == 0 {
+		t.Fatalf("list fds of %d: %v %v", pid, fds, err)
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(fd)
+		if err != nil || !strings.HasSuffix(target, ".cwasm") {
+			continue
+		}
+		info, err := os.ReadFile(strings.Replace(fd, "/fd/", "/fdinfo/", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags int
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				fmt.Sscanf(strings.TrimSpace(v), "%o", &flags)
+			}
+		}
+		if flags&syscall.O_CLOEXEC == 0 {
+			t.Errorf("runner holds inherited %s -> %s while the guest runs", fd, target)
+		}
+	}
+}

@@ -1,0 +1,14 @@
+;; Writes "exiting" (no newline, so unflushed output would be lost) and
+;; calls proc_exit(42).
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "exiting")
+  (func (export "_start")
+    ;; iovec {buf 16, len 7} at 0; bytes written at 8
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 7))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.const 42))))
