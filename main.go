@@ -175,14 +175,17 @@ var versionCommand = &cli.Command{
 	},
 }
 
-// checkArgs enforces a command's positional argument count with runc's wording.
+// checkArgs enforces a command's positional argument count in runc's words;
+// max < 0 means no upper bound.
 func checkArgs(ctx *cli.Context, min, max int) error {
-	n := ctx.NArg()
+	n, name := ctx.NArg(), ctx.Command.Name
 	switch {
+	case min == max && n != min:
+		return fmt.Errorf("%q requires exactly %d argument(s)", name, min)
 	case n < min:
-		return fmt.Errorf("%s: %q requires at least %d argument(s)", ctx.App.Name, ctx.Command.Name, min)
+		return fmt.Errorf("%q requires a minimum of %d argument(s)", name, min)
 	case max >= 0 && n > max:
-		return fmt.Errorf("%s: %q requires at most %d argument(s)", ctx.App.Name, ctx.Command.Name, max)
+		return fmt.Errorf("%q requires a maximum of %d argument(s)", name, max)
 	}
 	return nil
 }

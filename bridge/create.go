@@ -4,15 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+	"regexp"
 
 	_ "github.com/opencontainers/cgroups/devices" // lets libcontainer's cgroup managers program device rules
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/handler/wasm"
@@ -44,9 +42,18 @@ type CreateOptions struct {
 // foreground it waits for the container and returns its exit status.
 // On any error nothing of the container is left behind.
 func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
+	if err := ValidateID(opts.ID); err != nil {
+		return -1, err
+	}
 	bundle, err := filepath.Abs(opts.Bundle)
 	if err != nil {
 		return -1, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
+	}
+	// Relative to where we were called from, not to the bundle.
+	if opts.PidFile != "" {
+		if opts.PidFile, err = filepath.Abs(opts.PidFile); err != nil {
+			return -1, fmt.Errorf("pid file: %w", err)
+		}
 	}
 	// libcontainer resolves relative paths in the spec, and records the
 	// bundle, from the working directory.
@@ -81,18 +88,13 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		return -1, err
 	}
 	process.Init = true
-	process.LogLevel = fmt.Sprint(int(logrus.GetLevel()))
 	process.ExtraFiles = preserved
 	if decision.Kind == handler.Wasm {
-		artifact, err := (&wasm.Cache{Dir: r.CacheDir}).Artifact(decision.Entrypoint.HostPath, decision.Entrypoint.Format == handler.WatText)
+		artifact, err := r.useRunner(process, decision.Entrypoint)
 		if err != nil {
 			return -1, err
 		}
 		defer artifact.Close()
-		// The artifact comes after the preserved fds, so those keep the
-		// numbers the caller expects.
-		process.ExtraFiles = append(process.ExtraFiles, artifact)
-		process.Args = wasm.RunnerArgs(2+len(process.ExtraFiles), decision.Entrypoint.ContainerPath, spec.Root.Readonly, spec.Process.Args)
 	}
 
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
@@ -113,61 +115,55 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	if err != nil {
 		return -1, r.createError(opts.ID, err)
 	}
-	destroy := !opts.Keep
-	defer func() {
-		if err != nil && destroy {
-			if derr := container.Destroy(); derr != nil {
-				logrus.Warnf("cleanup of %s: %v", opts.ID, derr)
-			}
-		}
-	}()
-
-	io, err := setupStdio(process, spec.Process.Terminal, opts.Detach, opts.ConsoleSocket)
-	if err != nil {
-		return -1, err
-	}
-	defer io.close()
-
-	var signals chan os.Signal
-	if !opts.Detach {
-		// Subscribe before the process exists so no signal meant for it is lost.
-		signals = make(chan os.Signal, 128)
-		signal.Notify(signals)
-		defer signal.Stop(signals)
+	l := launch{
+		process:       process,
+		terminal:      spec.Process.Terminal,
+		detach:        opts.Detach,
+		consoleSocket: opts.ConsoleSocket,
+		pidFile:       opts.PidFile,
+		start:         container.Start,
 	}
 	if opts.Start {
-		err = container.Run(process)
-	} else {
-		err = container.Start(process)
+		l.start = container.Run
 	}
+	status, err = l.run()
 	if err != nil {
-		return -1, fmt.Errorf("create %s: %w", opts.ID, err)
+		err = fmt.Errorf("create %s: %w", opts.ID, err)
 	}
-	if err = io.started(); err != nil {
-		killProcess(process)
-		return -1, err
-	}
-	if opts.PidFile != "" {
-		pid, _ := process.Pid()
-		if err = WritePidFile(opts.PidFile, pid); err != nil {
-			killProcess(process)
-			return -1, err
+	if (err != nil || !opts.Detach) && !opts.Keep {
+		if derr := container.Destroy(); derr != nil {
+			logrus.Warnf("cleanup of %s: %v", opts.ID, derr)
 		}
 	}
-	if opts.Detach {
-		return 0, nil
-	}
-	status, err = forward(process, signals, io)
+	return status, err
+}
+
+// useRunner makes p run the wasm module at ep through wrunc's runner: the
+// module is compiled here, on the host, and the runner inside the container
+// only maps the artifact. The returned file is the caller's to close once
+// the process has started.
+func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint) (*os.File, error) {
+	artifact, err := (&wasm.Cache{Dir: r.CacheDir}).Artifact(ep.HostPath, ep.Format == handler.WatText)
 	if err != nil {
-		killProcess(process)
-		return -1, err
+		return nil, err
 	}
-	if destroy {
-		if err := container.Destroy(); err != nil {
-			logrus.Warnf("cleanup of %s: %v", opts.ID, err)
-		}
+	// After any preserved fds, so that those keep the numbers the caller expects.
+	p.ExtraFiles = append(p.ExtraFiles, artifact)
+	p.Args = wasm.RunnerArgs(2+len(p.ExtraFiles), ep.ContainerPath, p.Args)
+	return artifact, nil
+}
+
+// validID is libcontainer's own rule, checked before anything touches the
+// state directory with the id.
+var validID = regexp.MustCompile(`^[\w+.-]+$`)
+
+// ValidateID refuses ids that libcontainer would, and ids it would accept but
+// that name no directory of their own under the root.
+func ValidateID(id string) error {
+	if !validID.MatchString(id) || id == "." || id == ".." || len(id) > 1024 {
+		return fmt.Errorf("%w: %q", libcontainer.ErrInvalidID, id)
 	}
-	return status, nil
+	return nil
 }
 
 // checkNew refuses an id that is taken before any work is done for it;
@@ -183,52 +179,6 @@ func (r *Runtime) createError(id string, err error) error {
 	switch {
 	case errors.Is(err, libcontainer.ErrExist):
 		return fmt.Errorf("container with id exists: %s", id)
-	case errors.Is(err, libcontainer.ErrInvalidID):
-		return fmt.Errorf("invalid container id %q", id)
 	}
 	return fmt.Errorf("create %s: %w", id, err)
-}
-
-func killProcess(p *libcontainer.Process) {
-	_ = p.Signal(unix.SIGKILL)
-	_, _ = p.Wait()
-}
-
-// forward relays our signals to the container's process until it exits, and
-// returns its exit status the way a shell reports it (128+n when killed).
-func forward(p *libcontainer.Process, signals chan os.Signal, io *stdio) (int, error) {
-	done := make(chan int, 1)
-	go func() {
-		st, err := p.Wait()
-		if err != nil && st == nil {
-			logrus.Warnf("wait: %v", err)
-			done <- 255
-			return
-		}
-		done <- exitStatus(st.Sys().(syscall.WaitStatus))
-	}()
-	for {
-		select {
-		case status := <-done:
-			return status, nil
-		case s := <-signals:
-			switch s {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-			case unix.SIGWINCH:
-				io.resize()
-			default:
-				if err := p.Signal(s); err != nil {
-					logrus.Debugf("forward %v: %v", s, err)
-				}
-			}
-		}
-	}
-}
-
-// exitStatus reports a wait status as a shell does: 128+n when killed by n.
-func exitStatus(ws syscall.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
 }

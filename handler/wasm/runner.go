@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
 )
 
 // stopGrace is how long a stop signal waits for the guest to trap before the
@@ -29,23 +30,20 @@ var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, s
 // RunnerArgs builds the container process args:
 // ["/proc/self/exe", RunnerMarker, <options...>, "--", guestArgs...].
 // artifactFD is the fd number the artifact will have inside the container;
-// modulePath is the module's path as the container sees it (for messages);
-// readonlyRoot preopens / read-only.
-func RunnerArgs(artifactFD int, modulePath string, readonlyRoot bool, guestArgs []string) []string {
+// modulePath is the module's path as the container sees it (for messages).
+func RunnerArgs(artifactFD int, modulePath string, guestArgs []string) []string {
 	return append([]string{
 		"/proc/self/exe", RunnerMarker,
 		"--artifact-fd=" + strconv.Itoa(artifactFD),
 		"--module=" + modulePath,
-		"--readonly-root=" + strconv.FormatBool(readonlyRoot),
 		"--",
 	}, guestArgs...)
 }
 
 type runnerOptions struct {
-	artifactFD   int
-	module       string
-	readonlyRoot bool
-	guestArgs    []string
+	artifactFD int
+	module     string
+	guestArgs  []string
 }
 
 func parseRunnerArgs(args []string) (runnerOptions, error) {
@@ -57,7 +55,6 @@ func parseRunnerArgs(args []string) (runnerOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.artifactFD, "artifact-fd", -1, "")
 	fs.StringVar(&o.module, "module", "", "")
-	fs.BoolVar(&o.readonlyRoot, "readonly-root", false, "")
 	if err := fs.Parse(args[2:]); err != nil {
 		return o, fmt.Errorf("parse runner args: %w", err)
 	}
@@ -70,6 +67,12 @@ func parseRunnerArgs(args []string) (runnerOptions, error) {
 
 // RunnerMain is the in-container entry point; returns the exit status. args is os.Args.
 func RunnerMain(args []string) int {
+	// Other processes of the container (exec'd ones) must not reach our fds
+	// or mappings through /proc/1: they lead to the host's cached artifact.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "wrunc: wasm runner: set non-dumpable: %v\n", err)
+		return 1
+	}
 	o, err := parseRunnerArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wrunc: wasm runner: %v\n", err)
@@ -154,10 +157,10 @@ func wasiConfig(o runnerOptions) (*wasmtime.WasiConfig, error) {
 	cfg.InheritStdout()
 	cfg.InheritStderr()
 
+	// Full WASI rights: the mount flags libcontainer set (a read-only root,
+	// writable volumes under it) are what the guest may write, as for any
+	// process of the container.
 	dirPerms, filePerms := wasmtime.DIR_READ|wasmtime.DIR_WRITE, wasmtime.FILE_READ|wasmtime.FILE_WRITE
-	if o.readonlyRoot {
-		dirPerms, filePerms = wasmtime.DIR_READ, wasmtime.FILE_READ
-	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("get working directory: %w", err)

@@ -16,8 +16,8 @@ import (
 
 // guestCmd starts the runner on a test guest as wrunc starts a container's
 // process: this binary as /proc/self/exe, the artifact at fd 3, an environment
-// of exactly env. / is the host's, hence readonlyRoot in most tests.
-func guestCmd(t *testing.T, module string, readonlyRoot bool, env []string, args ...string) *exec.Cmd {
+// of exactly env. / is the host's: guests write only under t.TempDir().
+func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	// Shared by all tests, so that each guest is compiled once.
 	cache := &Cache{Dir: filepath.Join(guests, "cache")}
@@ -28,7 +28,7 @@ func guestCmd(t *testing.T, module string, readonlyRoot bool, env []string, args
 	t.Cleanup(func() { artifact.Close() })
 	return &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       RunnerArgs(3, "/"+module, readonlyRoot, append([]string{module}, args...)),
+		Args:       RunnerArgs(3, "/"+module, append([]string{module}, args...)),
 		Env:        append([]string{}, env...),
 		ExtraFiles: []*os.File{artifact},
 	}
@@ -52,7 +52,7 @@ func runGuest(t *testing.T, cmd *exec.Cmd) outcome {
 }
 
 func TestRunHello(t *testing.T) {
-	got := runGuest(t, guestCmd(t, "hello.wasm", true, nil))
+	got := runGuest(t, guestCmd(t, "hello.wasm", nil))
 	if want := (outcome{0, "hello from wasm\n", ""}); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -60,14 +60,14 @@ func TestRunHello(t *testing.T) {
 
 func TestRunArgsAndEnv(t *testing.T) {
 	args := []string{"args", "two words", "", "--flag", "-x"}
-	got := runGuest(t, guestCmd(t, "probe.wasm", true, nil, args...))
+	got := runGuest(t, guestCmd(t, "probe.wasm", nil, args...))
 	want := outcome{0, strings.Join(append([]string{"probe.wasm"}, args...), "\n") + "\n", ""}
 	if got != want {
 		t.Errorf("args: got %+v, want %+v", got, want)
 	}
 
 	env := []string{"A=1", "B=x=y", "EMPTY=", "PATH=/bin"}
-	got = runGuest(t, guestCmd(t, "probe.wasm", true, env, "env"))
+	got = runGuest(t, guestCmd(t, "probe.wasm", env, "env"))
 	if want := (outcome{0, strings.Join(env, "\n") + "\n", ""}); got != want {
 		t.Errorf("env: got %+v, want %+v", got, want)
 	}
@@ -86,13 +86,12 @@ func TestRunFilesystem(t *testing.T) {
 		want     outcome
 		wantFail bool
 	}{
-		{"cwd", inDir(guestCmd(t, "probe.wasm", true, nil, "cwd")), outcome{0, dir + "\n", ""}, false},
-		{"relative read", inDir(guestCmd(t, "probe.wasm", true, nil, "read", "in")), outcome{0, "content", ""}, false},
-		{"absolute read", guestCmd(t, "probe.wasm", true, nil, "read", filepath.Join(dir, "in")), outcome{0, "content", ""}, false},
-		{"ls", guestCmd(t, "probe.wasm", true, nil, "ls", dir), outcome{0, "in\n", ""}, false},
-		{"read-only write", guestCmd(t, "probe.wasm", true, nil, "write", out, "x"), outcome{}, true},
-		{"write", guestCmd(t, "probe.wasm", false, nil, "write", out, "written"), outcome{0, "", ""}, false},
-		{"relative write", inDir(guestCmd(t, "probe.wasm", false, nil, "write", "out2", "written")), outcome{0, "", ""}, false},
+		{"cwd", inDir(guestCmd(t, "probe.wasm", nil, "cwd")), outcome{0, dir + "\n", ""}, false},
+		{"relative read", inDir(guestCmd(t, "probe.wasm", nil, "read", "in")), outcome{0, "content", ""}, false},
+		{"absolute read", guestCmd(t, "probe.wasm", nil, "read", filepath.Join(dir, "in")), outcome{0, "content", ""}, false},
+		{"ls", guestCmd(t, "probe.wasm", nil, "ls", dir), outcome{0, "in\n", ""}, false},
+		{"write", guestCmd(t, "probe.wasm", nil, "write", out, "written"), outcome{0, "", ""}, false},
+		{"relative write", inDir(guestCmd(t, "probe.wasm", nil, "write", "out2", "written")), outcome{0, "", ""}, false},
 	} {
 		got := runGuest(t, tc.cmd)
 		if tc.wantFail {
@@ -115,19 +114,19 @@ func TestRunFilesystem(t *testing.T) {
 
 func TestRunExitStatus(t *testing.T) {
 	// Also shows that output without a newline is flushed before the exit.
-	if got, want := runGuest(t, guestCmd(t, "exit42.wasm", true, nil)), (outcome{42, "exiting", ""}); got != want {
+	if got, want := runGuest(t, guestCmd(t, "exit42.wasm", nil)), (outcome{42, "exiting", ""}); got != want {
 		t.Errorf("exit42.wasm: got %+v, want %+v", got, want)
 	}
-	if got, want := runGuest(t, guestCmd(t, "probe.wasm", true, nil, "exit", "7")), (outcome{7, "", ""}); got != want {
+	if got, want := runGuest(t, guestCmd(t, "probe.wasm", nil, "exit", "7")), (outcome{7, "", ""}); got != want {
 		t.Errorf("probe exit 7: got %+v, want %+v", got, want)
 	}
-	if got, want := runGuest(t, guestCmd(t, "probe.wasm", true, nil, "grow", "64")), (outcome{0, "ok\n", ""}); got != want {
+	if got, want := runGuest(t, guestCmd(t, "probe.wasm", nil, "grow", "64")), (outcome{0, "ok\n", ""}); got != want {
 		t.Errorf("probe grow 64: got %+v, want %+v", got, want)
 	}
 }
 
 func TestRunTrap(t *testing.T) {
-	got := runGuest(t, guestCmd(t, "trap.wasm", true, nil))
+	got := runGuest(t, guestCmd(t, "trap.wasm", nil))
 	if got.status != 134 || !strings.Contains(got.stderr, "/trap.wasm") ||
 		!strings.Contains(got.stderr, "unreachable") || !strings.Contains(got.stderr, "backtrace") {
 		t.Errorf("got %+v, want status 134 and the trap with a backtrace on stderr", got)
@@ -144,10 +143,10 @@ func TestRunStopSignals(t *testing.T) {
 		// once, rather than blocking in the host until the grace period ends.
 		inWasm, printsReady bool
 	}{
-		{"wasm loop", guestCmd(t, "spin.wasm", true, nil), syscall.SIGTERM, true, false},
-		{"Go loop", guestCmd(t, "probe.wasm", true, nil, "spin"), syscall.SIGTERM, true, true},
-		{"Go sleep", guestCmd(t, "probe.wasm", true, nil, "sleep", "100"), syscall.SIGTERM, false, true},
-		{"Go loop, SIGINT", guestCmd(t, "probe.wasm", true, nil, "spin"), syscall.SIGINT, true, true},
+		{"wasm loop", guestCmd(t, "spin.wasm", nil), syscall.SIGTERM, true, false},
+		{"Go loop", guestCmd(t, "probe.wasm", nil, "spin"), syscall.SIGTERM, true, true},
+		{"Go sleep", guestCmd(t, "probe.wasm", nil, "sleep", "100"), syscall.SIGTERM, false, true},
+		{"Go loop, SIGINT", guestCmd(t, "probe.wasm", nil, "spin"), syscall.SIGINT, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, err := tc.cmd.StdoutPipe()

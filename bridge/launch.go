@@ -1,0 +1,110 @@
+package bridge
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// launch starts a container process (init at create/run, or an exec'd one)
+// and wires it to the caller the way runc does.
+type launch struct {
+	process       *libcontainer.Process
+	terminal      bool
+	detach        bool
+	consoleSocket string
+	pidFile       string
+	start         func(*libcontainer.Process) error
+}
+
+// run starts the process; in the foreground it waits for it and returns its
+// exit status. On error the process is not left running.
+func (l launch) run() (int, error) {
+	if err := checkTerminal(l.terminal, l.detach, l.consoleSocket); err != nil {
+		return -1, err
+	}
+	l.process.LogLevel = fmt.Sprint(int(logrus.GetLevel()))
+	io, err := setupStdio(l.process, l.terminal, l.detach, l.consoleSocket)
+	if err != nil {
+		return -1, err
+	}
+	defer io.close()
+
+	var signals chan os.Signal
+	if !l.detach {
+		// Subscribe before the process exists so no signal meant for it is lost.
+		signals = make(chan os.Signal, 128)
+		signal.Notify(signals)
+		defer signal.Stop(signals)
+	}
+	if err := l.start(l.process); err != nil {
+		return -1, err
+	}
+	if err := io.started(); err != nil {
+		killProcess(l.process)
+		return -1, err
+	}
+	if l.pidFile != "" {
+		pid, err := l.process.Pid()
+		if err == nil {
+			err = WritePidFile(l.pidFile, pid)
+		}
+		if err != nil {
+			killProcess(l.process)
+			return -1, err
+		}
+	}
+	if l.detach {
+		return 0, nil
+	}
+	return forward(l.process, signals, io), nil
+}
+
+func killProcess(p *libcontainer.Process) {
+	_ = p.Signal(unix.SIGKILL)
+	_, _ = p.Wait()
+}
+
+// forward relays our signals to the process until it exits, and returns its
+// exit status.
+func forward(p *libcontainer.Process, signals chan os.Signal, io *stdio) int {
+	done := make(chan int, 1)
+	go func() {
+		st, err := p.Wait()
+		if st == nil {
+			logrus.Warnf("wait: %v", err)
+			done <- 255
+			return
+		}
+		done <- exitStatus(st.Sys().(syscall.WaitStatus))
+	}()
+	for {
+		select {
+		case status := <-done:
+			return status
+		case s := <-signals:
+			switch s {
+			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+			case unix.SIGWINCH:
+				io.resize()
+			default:
+				if err := p.Signal(s); err != nil {
+					logrus.Debugf("forward %v: %v", s, err)
+				}
+			}
+		}
+	}
+}
+
+// exitStatus reports a wait status as a shell does: 128+n when killed by n.
+func exitStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

@@ -1,0 +1,98 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestConsoleSocket(t *testing.T) {
+	e := newEnv(t)
+	id, bundle := e.newID(), e.bundle(withTerminal(), withArgs("sh"))
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	// create blocks until the pty master is handed over, so it runs
+	// alongside the receiving end.
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd, collect := e.command(ctx, "create", "--bundle", bundle, "--console-socket", sock, id)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan error, 1)
+	go func() { created <- cmd.Wait() }()
+	ln.SetDeadline(time.Now().Add(cmdTimeout))
+	pty := receivePty(t, ln)
+	defer pty.Close()
+	if err := <-created; err != nil {
+		t.Fatalf("create: %v\n%s", err, collect())
+	}
+
+	e.mustRun("start", id)
+	if _, err := pty.WriteString("echo hello-$((6*7))\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The tty echoes the input back unexpanded, so only the shell's
+	// own output contains the result.
+	readUntil(t, pty, "hello-42")
+	if _, err := pty.WriteString("exit\n"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(id, specs.StateStopped)
+}
+
+// receivePty accepts one connection on ln and returns the fd sent over it
+// with SCM_RIGHTS, as a pollable file so reads can time out.
+func receivePty(t *testing.T, ln *net.UnixListener) *os.File {
+	t.Helper()
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(cmdTimeout))
+	buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v: %v", msgs, err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("fds %v: %v", fds, err)
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master")
+}
+
+func readUntil(t *testing.T, f *os.File, want string) {
+	t.Helper()
+	f.SetReadDeadline(time.Now().Add(15 * time.Second))
+	var got bytes.Buffer
+	buf := make([]byte, 1024)
+	for !strings.Contains(got.String(), want) {
+		n, err := f.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("reading pty for %q: %v; got %q", want, err, got.String())
+		}
+	}
+}

@@ -1,0 +1,669 @@
+// Package tests holds the integration tests of wrunc. They drive the binary
+// through its runc-compatible CLI and start real containers, so they need
+// root. WRUNC_BIN selects the binary (any runc-compatible runtime works,
+// which is how the suite itself is checked against runc).
+package tests
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+var (
+	wruncBin   string
+	rootfsDir  string // shared busybox rootfs, only ever mounted read-only
+	skipReason string
+)
+
+// busyboxApplets are linked into every rootfs; the tests' container
+// commands use nothing else.
+var busyboxApplets = []string{
+	"sh", "ls", "cat", "echo", "sleep", "true", "false", "id", "ps",
+	"hostname", "mkdir", "env", "pwd", "test", "kill", "wc", "grep", "head",
+	"touch", "stat", "readlink",
+}
+
+const cmdTimeout = 60 * time.Second
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		skipReason = "wrunc integration tests need root"
+		fmt.Fprintln(os.Stderr, "SKIP:", skipReason)
+		return m.Run()
+	}
+	wruncBin = os.Getenv("WRUNC_BIN")
+	if wruncBin == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		wruncBin = filepath.Join(filepath.Dir(wd), "bin", "wrunc")
+	}
+	abs, err := filepath.Abs(wruncBin)
+	if err == nil {
+		wruncBin = abs
+	}
+	if fi, err := os.Stat(wruncBin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		fmt.Fprintf(os.Stderr, "wrunc binary %s not found or not executable: run `make` in the repository root, or set WRUNC_BIN\n", wruncBin)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "wrunc-tests-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	rootfsDir = filepath.Join(work, "rootfs")
+	if err := buildRootfs(rootfsDir); err != nil {
+		fmt.Fprintln(os.Stderr, "building rootfs:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// buildRootfs makes a minimal busybox rootfs at dir.
+func buildRootfs(dir string) error {
+	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
+		return err
+	}
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "busybox"), bb, 0o755); err != nil {
+		return err
+	}
+	for _, a := range busyboxApplets {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			return err
+		}
+	}
+	files := map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+		"etc/group":  "root:x:0:\nnogroup:x:65534:\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// env is one test's private runtime state dir, so tests can run in
+// parallel without seeing each other's containers.
+type env struct {
+	t    *testing.T
+	root string
+}
+
+// newEnv skips when the suite can't run and marks the test parallel: every
+// test has its own --root and random ids, so nothing is shared.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	t.Parallel()
+	return &env{t: t, root: t.TempDir()}
+}
+
+// on returns e for use in subtest t, so failures are reported from t's
+// goroutine.
+func (e *env) on(t *testing.T) *env { return &env{t: t, root: e.root} }
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
+}
+
+// command builds an invocation of the binary against e's state dir. Its
+// stdout and stderr are files, not pipes: a container started by
+// create/run -d inherits them and would otherwise keep Wait from returning.
+func (e *env) command(ctx context.Context, args ...string) (*exec.Cmd, func() result) {
+	e.t.Helper()
+	cmd := exec.CommandContext(ctx, wruncBin, append([]string{"--root", e.root}, args...)...)
+	dir := e.t.TempDir()
+	outF, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	errF, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = outF, errF
+	collect := func() result {
+		outF.Close()
+		errF.Close()
+		out, _ := os.ReadFile(outF.Name())
+		serr, _ := os.ReadFile(errF.Name())
+		code := 0
+		if cmd.ProcessState != nil {
+			code = exitCode(cmd.ProcessState)
+		}
+		return result{stdout: string(out), stderr: string(serr), code: code}
+	}
+	return cmd, collect
+}
+
+// exitCode maps a death by signal to -signal so that it can't be confused
+// with a runtime that exits 128+n itself.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// run executes the binary with --root and returns what it printed.
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	return e.runIn("", args...)
+}
+
+// runIn is run with a working directory, for relative paths.
+func (e *env) runIn(dir string, args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd, collect := e.command(ctx, args...)
+	cmd.Dir = dir
+	err := cmd.Run()
+	r := collect()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		e.t.Fatalf("%s %v: %v", wruncBin, args, err)
+	}
+	if ctx.Err() != nil {
+		e.t.Fatalf("%s %v timed out after %v\n%s", wruncBin, args, cmdTimeout, r)
+	}
+	return r
+}
+
+// mustRun is run that fails the test unless the command exits 0.
+func (e *env) mustRun(args ...string) result {
+	e.t.Helper()
+	return e.mustRunIn("", args...)
+}
+
+// mustRunIn is mustRun with a working directory.
+func (e *env) mustRunIn(dir string, args ...string) result {
+	e.t.Helper()
+	r := e.runIn(dir, args...)
+	if r.code != 0 {
+		e.t.Fatalf("%v (cwd %q): %s", args, dir, r)
+	}
+	return r
+}
+
+// mustFail is run that fails the test unless the command exits non-zero
+// and its stderr contains each of wants.
+func (e *env) mustFail(wants []string, args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code == 0 {
+		e.t.Fatalf("%v succeeded, want failure: %s", args, r)
+	}
+	for _, w := range wants {
+		if !strings.Contains(r.stderr, w) {
+			e.t.Errorf("%v: stderr lacks %q: %s", args, w, r)
+		}
+	}
+	return r
+}
+
+var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9]+`)
+
+// newID returns an id no other test or run uses, and registers a forced
+// delete for it, so that a container is removed whatever the test did.
+func (e *env) newID() string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		e.t.Fatal(err)
+	}
+	name := idUnsafe.ReplaceAllString(e.t.Name(), "-")
+	if len(name) > 40 {
+		name = name[len(name)-40:]
+	}
+	id := strings.ToLower(strings.Trim(name, "-")) + "-" + hex.EncodeToString(b)
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd, collect := e.command(ctx, "delete", "--force", id)
+		if err := cmd.Run(); err != nil {
+			e.t.Logf("cleanup delete --force %s: %v %s", id, err, collect())
+		}
+		reapCgroups(e.t, id)
+	})
+	return id
+}
+
+// reapCgroups kills whatever is left in cgroups whose name contains id and
+// removes them, so that a runtime whose delete is broken fails its tests
+// without leaking containers into the next run.
+func reapCgroups(t *testing.T, id string) {
+	dirs := cgroupsNamed(t, id)
+	if len(dirs) == 0 {
+		return
+	}
+	t.Logf("cleanup: removing cgroups left by %s: %v", id, dirs)
+	var pids []int
+	for _, d := range dirs {
+		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+				pids = append(pids, pid)
+			}
+		}
+	}
+	for _, pid := range pids {
+		waitProcessGone(t, pid)
+	}
+	// Children before parents.
+	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+	// A killed process keeps its cgroup busy until it has been reaped.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, d := range dirs {
+		err := os.Remove(d)
+		for errors.Is(err, syscall.EBUSY) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			err = os.Remove(d)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Logf("cleanup: %v", err)
+		}
+	}
+}
+
+// specOpt adjusts the default spec of a test bundle.
+type specOpt func(*specs.Spec)
+
+func withArgs(args ...string) specOpt { return func(s *specs.Spec) { s.Process.Args = args } }
+
+func withEnv(kv ...string) specOpt {
+	return func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, kv...) }
+}
+
+func withAnnotations(a map[string]string) specOpt {
+	return func(s *specs.Spec) { s.Annotations = a }
+}
+
+func withCgroupsPath(p string) specOpt { return func(s *specs.Spec) { s.Linux.CgroupsPath = p } }
+
+func withHooks(h *specs.Hooks) specOpt { return func(s *specs.Spec) { s.Hooks = h } }
+
+func withTerminal() specOpt { return func(s *specs.Spec) { s.Process.Terminal = true } }
+
+// withWritableRootfs gives the bundle its own rootfs copy, since writes to
+// the shared one would leak between tests.
+func withWritableRootfs() specOpt { return func(s *specs.Spec) { s.Root.Readonly = false } }
+
+func withMounts(m ...specs.Mount) specOpt {
+	return func(s *specs.Spec) { s.Mounts = append(s.Mounts, m...) }
+}
+
+func withResources(r *specs.LinuxResources) specOpt {
+	return func(s *specs.Spec) {
+		r.Devices = s.Linux.Resources.Devices
+		s.Linux.Resources = r
+	}
+}
+
+func withoutNamespace(typ specs.LinuxNamespaceType) specOpt {
+	return func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != typ {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	}
+}
+
+// defaultSpec mirrors what `runc spec` generates, minus the cgroup mount
+// and terminal, with the rootfs shared read-only.
+func defaultSpec() *specs.Spec {
+	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
+	return &specs.Spec{
+		Version: specs.Version,
+		Process: &specs.Process{
+			User: specs.User{UID: 0, GID: 0},
+			Args: []string{"sh"},
+			Env: []string{
+				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				"TERM=xterm",
+			},
+			Cwd: "/",
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps, Ambient: caps,
+			},
+			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
+			NoNewPrivileges: true,
+		},
+		Root:     &specs.Root{Path: rootfsDir, Readonly: true},
+		Hostname: "wrunc",
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
+				Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts",
+				Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm",
+				Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue",
+				Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs",
+				Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		},
+		Linux: &specs.Linux{
+			Resources: &specs.LinuxResources{
+				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+			},
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace},
+				{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
+				{Type: specs.MountNamespace},
+			},
+			MaskedPaths: []string{
+				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+				"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+				"/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+			},
+			ReadonlyPaths: []string{
+				"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+			},
+		},
+	}
+}
+
+// bundle writes a bundle dir whose config.json is defaultSpec with opts
+// applied, and returns its path.
+func (e *env) bundle(opts ...specOpt) string {
+	e.t.Helper()
+	s := defaultSpec()
+	for _, o := range opts {
+		o(s)
+	}
+	dir := e.t.TempDir()
+	if !s.Root.Readonly {
+		if err := buildRootfs(filepath.Join(dir, "rootfs")); err != nil {
+			e.t.Fatal(err)
+		}
+		s.Root.Path = "rootfs"
+	}
+	writeJSON(e.t, filepath.Join(dir, "config.json"), s)
+	return dir
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// containerState is what `state` prints: the OCI state plus runc's extras.
+type containerState struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+func (e *env) state(id string) containerState {
+	e.t.Helper()
+	r := e.mustRun("state", id)
+	var st containerState
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		e.t.Fatalf("state %s: %v\n%s", id, err, r)
+	}
+	return st
+}
+
+// waitStatus polls until the container reaches status: a container stops
+// asynchronously after a signal.
+func (e *env) waitStatus(id string, status specs.ContainerState) containerState {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st := e.state(id)
+		if st.Status == status {
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("container %s: status %q, want %q", id, st.Status, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// create creates a container from a new bundle and returns its id and
+// bundle path.
+func (e *env) create(opts ...specOpt) (id, bundle string) {
+	e.t.Helper()
+	id, bundle = e.newID(), e.bundle(opts...)
+	e.mustRun("create", "--bundle", bundle, id)
+	return id, bundle
+}
+
+// startSleeper returns a running container whose init ignores TERM (pid 1
+// without a handler), so only an explicit KILL or delete --force stops it.
+func (e *env) startSleeper(opts ...specOpt) (id, bundle string) {
+	e.t.Helper()
+	id, bundle = e.create(append([]specOpt{withArgs("sleep", "100")}, opts...)...)
+	e.mustRun("start", id)
+	e.waitStatus(id, specs.StateRunning)
+	return id, bundle
+}
+
+// assertGone checks that delete left nothing: no state, no state dir.
+func (e *env) assertGone(id string) {
+	e.t.Helper()
+	e.mustFail([]string{"does not exist"}, "state", id)
+	if _, err := os.Lstat(filepath.Join(e.root, id)); !errors.Is(err, fs.ErrNotExist) {
+		e.t.Errorf("state dir %s still there (err=%v)", filepath.Join(e.root, id), err)
+	}
+}
+
+// processGone reports whether pid has exited; a zombie counts as gone
+// because the runtime isn't its parent and can't reap it.
+func processGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
+}
+
+func waitProcessGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still alive", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cgroupMounts maps a v1 controller name (e.g. "pids", "name=systemd") or
+// "" for the unified hierarchy to its mount point.
+func cgroupMounts(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		switch qf[0] {
+		case "cgroup2":
+			m[""] = pf[4]
+		case "cgroup":
+			for _, o := range strings.Split(qf[2], ",") {
+				if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") &&
+					o != "clone_children" && o != "noprefix" && o != "xattr" {
+					m[o] = pf[4]
+				}
+			}
+		}
+	}
+	return m
+}
+
+// cgroupDirs returns, per hierarchy, the directory of pid's cgroup where it
+// differs from the test process's own, i.e. the ones the runtime created.
+func cgroupDirs(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	mounts := cgroupMounts(t)
+	parse := func(p string) map[string]string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			parts := strings.SplitN(l, ":", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			ctrl, _, _ := strings.Cut(parts[1], ",")
+			res[ctrl] = parts[2]
+		}
+		return res
+	}
+	own, theirs := parse("/proc/self/cgroup"), parse(fmt.Sprintf("/proc/%d/cgroup", pid))
+	dirs := map[string]string{}
+	for ctrl, p := range theirs {
+		if mnt, ok := mounts[ctrl]; ok && p != own[ctrl] {
+			dirs[ctrl] = filepath.Join(mnt, p)
+		}
+	}
+	return dirs
+}
+
+// containerCgroups is cgroupDirs that insists the container got its own
+// pids and memory cgroups, which delete must later remove.
+func containerCgroups(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	dirs := cgroupDirs(t, pid)
+	for _, c := range []string{"pids", "memory"} {
+		if _, ok := dirs[c]; !ok {
+			t.Errorf("container pid %d is not in a cgroup of its own for %s: %v", pid, c, dirs)
+		}
+	}
+	return dirs
+}
+
+func assertCgroupsGone(t *testing.T, dirs map[string]string) {
+	t.Helper()
+	for ctrl, d := range dirs {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s cgroup %s still exists after delete (err=%v)", ctrl, d, err)
+		}
+	}
+}
+
+// cgroupsNamed finds cgroup dirs whose name contains id in any hierarchy;
+// ids are random, so any match belongs to that container.
+func cgroupsNamed(t *testing.T, id string) []string {
+	t.Helper()
+	var found []string
+	for _, mnt := range cgroupMounts(t) {
+		filepath.WalkDir(mnt, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && strings.Contains(d.Name(), id) {
+				found = append(found, p)
+			}
+			return nil
+		})
+	}
+	return found
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeFifo releases a container blocked reading the fifo; it retries
+// because opening without a reader fails rather than blocking forever.
+func writeFifo(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			_, err = f.WriteString("go\n")
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !errors.Is(err, syscall.ENXIO) || time.Now().After(deadline) {
+			t.Fatalf("no reader on %s: %v", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

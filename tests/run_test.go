@@ -1,0 +1,100 @@
+package tests
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestRunExitStatusAndStdio(t *testing.T) {
+	e := newEnv(t)
+	id, bundle := e.newID(), e.bundle(withArgs("sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"))
+	r := e.run("run", "--bundle", bundle, id)
+	if r.code != 7 {
+		t.Errorf("run: %s\nwant exit 7", r)
+	}
+	if r.stdout != "to-stdout\n" {
+		t.Errorf("stdout %q, want the container's %q", r.stdout, "to-stdout\n")
+	}
+	if !strings.Contains(r.stderr, "to-stderr\n") {
+		t.Errorf("stderr %q lacks the container's output", r.stderr)
+	}
+	// Foreground run deletes the container when it exits.
+	e.assertGone(id)
+}
+
+func TestRunKilledBySignal(t *testing.T) {
+	t.Run("external KILL", func(t *testing.T) {
+		e := newEnv(t)
+		id, bundle := e.newID(), e.bundle(withArgs("sleep", "100"))
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd, collect := e.command(ctx, "run", "--bundle", bundle, id)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		// Not a cleanup: the container's cleanup must run after Wait.
+		defer func() { cancel(); <-done }()
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if r := e.run("state", id); r.code == 0 && strings.Contains(r.stdout, `"running"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("container never ran")
+			}
+		}
+		e.mustRun("kill", id, "KILL")
+		<-done
+		if r := collect(); r.code != 128+9 {
+			t.Errorf("run of a KILLed container: %s\nwant exit 137", r)
+		}
+	})
+	t.Run("self KILL without pid namespace", func(t *testing.T) {
+		// In its own pid namespace the shell would be init, which can't
+		// be killed from inside; without one, `kill -9 $$` takes it down.
+		e := newEnv(t)
+		id, bundle := e.newID(), e.bundle(
+			withArgs("sh", "-c", "kill -9 $$; exit 3"),
+			withoutNamespace(specs.PIDNamespace))
+		if r := e.run("run", "--bundle", bundle, id); r.code != 128+9 {
+			t.Errorf("run: %s\nwant exit 137", r)
+		}
+	})
+	t.Run("init ignores self KILL in pid namespace", func(t *testing.T) {
+		e := newEnv(t)
+		id, bundle := e.newID(), e.bundle(withArgs("sh", "-c", "kill -9 $$; exit 3"))
+		if r := e.run("run", "--bundle", bundle, id); r.code != 3 {
+			t.Errorf("run: %s\nwant exit 3", r)
+		}
+	})
+}
+
+func TestRunDetached(t *testing.T) {
+	e := newEnv(t)
+	id, bundle := e.newID(), e.bundle(withArgs("sleep", "100"))
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	start := time.Now()
+	r := e.mustRun("run", "--detach", "--bundle", bundle, "--pid-file", pidFile, id)
+	if time.Since(start) > 20*time.Second || r.stdout != "" {
+		t.Errorf("run -d took %v and printed %q", time.Since(start), r.stdout)
+	}
+	st := e.state(id)
+	if st.Status != specs.StateRunning {
+		t.Errorf("status %q after run -d, want running", st.Status)
+	}
+	if got := readFile(t, pidFile); got != strconv.Itoa(st.Pid) {
+		t.Errorf("pid file %q, state pid %d", got, st.Pid)
+	}
+
+	// -d is the short form.
+	id2 := e.newID()
+	e.mustRun("run", "-d", "-b", bundle, id2)
+	e.waitStatus(id2, specs.StateRunning)
+}
