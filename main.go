@@ -69,9 +69,13 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			createCommand,
 			deleteCommand,
+			execCommand,
 			featuresCommand,
 			killCommand,
 			listCommand,
+			pauseCommand,
+			psCommand,
+			resumeCommand,
 			runCommand,
 			specCommand,
 			startCommand,
