@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/opencontainers/cgroups/systemd"
 	"github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in `init`
@@ -30,7 +31,11 @@ var (
 	gitCommit = ""
 )
 
-const defaultCacheDir = "/var/lib/wrunc/cache"
+const (
+	defaultCacheDir = "/var/lib/wrunc/cache"
+	// Room for a few hundred typical modules (an artifact is ~3x its module).
+	defaultCacheSize = "2GiB"
+)
 
 func main() {
 	// Both re-execs run inside a container being set up: they must come
@@ -65,8 +70,10 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: `use systemd to manage cgroups; cgroupsPath is "slice:prefix:name"`},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors: true, false or auto"},
 			&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir, EnvVars: []string{"WRUNC_CACHE_DIR"}, Usage: "directory of precompiled wasm modules"},
+			&cli.StringFlag{Name: "cache-size", Value: defaultCacheSize, EnvVars: []string{"WRUNC_CACHE_SIZE"}, Usage: "bound of the wasm cache (least recently used modules are evicted), e.g. 2GiB; 0 for none"},
 		},
 		Commands: []*cli.Command{
+			cacheCommand,
 			createCommand,
 			deleteCommand,
 			execCommand,
@@ -74,6 +81,7 @@ func newApp() *cli.App {
 			killCommand,
 			listCommand,
 			pauseCommand,
+			precompileCommand,
 			psCommand,
 			resumeCommand,
 			runCommand,
@@ -142,11 +150,15 @@ func runtimeOf(ctx *cli.Context) (*bridge.Runtime, error) {
 	if ctx.Bool("systemd-cgroup") && !systemd.IsRunningSystemd() {
 		return nil, errors.New("--systemd-cgroup requires systemd as init, which is not running on this host")
 	}
+	cacheSize, err := units.RAMInBytes(ctx.String("cache-size"))
+	if err != nil || cacheSize < 0 {
+		return nil, fmt.Errorf("invalid --cache-size %q: want a size such as 2GiB, or 0", ctx.String("cache-size"))
+	}
 	return &bridge.Runtime{
 		Root:          ctx.String("root"),
 		SystemdCgroup: ctx.Bool("systemd-cgroup"),
 		Rootless:      rootless,
-		CacheDir:      ctx.String("cache-dir"),
+		Cache:         &wasm.Cache{Dir: ctx.String("cache-dir"), MaxSize: cacheSize},
 	}, nil
 }
 

@@ -21,7 +21,7 @@ type Runtime struct {
 	Root          string // state directory of all containers
 	SystemdCgroup bool
 	Rootless      bool
-	CacheDir      string // precompiled wasm modules
+	Cache         *wasm.Cache // precompiled wasm modules
 }
 
 // CreateOptions are the flags of `create` and `run`.
@@ -143,7 +143,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 // only maps the artifact. The returned file is the caller's to close once
 // the process has started.
 func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint) (*os.File, error) {
-	artifact, err := (&wasm.Cache{Dir: r.CacheDir}).Artifact(ep.HostPath, ep.Format == handler.WatText)
+	artifact, err := r.Cache.Artifact(ep.HostPath, ep.Format == handler.WatText)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,17 @@
 package wasm
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
@@ -18,10 +21,31 @@ import (
 //
 // An entry is <module sha256>-<engine fingerprint> with the suffixes .cwasm
 // (the wasmtime artifact, mmapped by the runner, hence never rewritten in
-// place), .sum (its size and sha256, so a truncated or corrupt artifact is
-// recompiled instead of handed out) and .lock (flocked while an entry is
-// checked or built, so concurrent creates of a new module compile it once).
-type Cache struct{ Dir string }
+// place), .sum (its size and CRC-32C, so a truncated or corrupt artifact is
+// recompiled instead of handed out; its mtime is the entry's last use) and
+// .lock (flocked while an entry is checked, built or evicted, so concurrent
+// creates of a new module compile it once).
+//
+// Only wrunc writes the cache, as root, so the checksum guards against torn
+// writes and disk corruption, not forgery: the module's content hash in the
+// key is what keeps one image from reaching another's entry.
+type Cache struct {
+	Dir     string
+	MaxSize int64 // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
+}
+
+// Entry describes one cached artifact.
+type Entry struct {
+	Key      string // <module sha256>-<engine fingerprint>
+	Size     int64
+	LastUsed time.Time
+}
+
+const (
+	artifactSuffix = ".cwasm"
+	sumSuffix      = ".sum"
+	lockSuffix     = ".lock"
+)
 
 // compileFunc is a seam for tests to count compilations.
 type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error)
@@ -55,37 +79,185 @@ func (c *Cache) artifact(hostPath string, wat bool, compile compileFunc) (*os.Fi
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
-	lock, err := os.OpenFile(base+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open wasm cache lock: %w", err)
-	}
-	defer lock.Close() // drops the flock
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
-	}
-
-	if f, err := openVerified(base); err == nil {
-		return f, nil
-	}
-	artifact, err := compile(engine, module, hostPath)
+	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) { return compile(engine, module, hostPath) })
 	if err != nil {
 		return nil, err
 	}
-	digest, err := digestOf(bytes.NewReader(artifact))
-	if err != nil {
-		return nil, err
-	}
-	if err := writeReplace(base+".cwasm", artifact); err != nil {
-		return nil, err
-	}
-	if err := writeReplace(base+".sum", []byte(digest)); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(base + ".cwasm")
-	if err != nil {
-		return nil, fmt.Errorf("open wasm artifact: %w", err)
+	if compiled && c.MaxSize > 0 {
+		// Only a new entry can push the cache over its bound.
+		if _, err := c.Prune(c.MaxSize); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	return f, nil
+}
+
+// lockedArtifact opens base's artifact, building it first when it is
+// missing or damaged, all under the entry's lock.
+func (c *Cache) lockedArtifact(base string, build func() ([]byte, error)) (_ *os.File, compiled bool, _ error) {
+	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX)
+	if err != nil {
+		return nil, false, err
+	}
+	defer lock.Close() // drops the flock
+
+	if f, err := openVerified(base); err == nil {
+		now := time.Now()
+		// The LRU clock; a failure only makes the entry look older.
+		_ = os.Chtimes(base+sumSuffix, now, now)
+		return f, false, nil
+	}
+	artifact, err := build()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := writeReplace(base+artifactSuffix, artifact); err != nil {
+		return nil, false, err
+	}
+	if err := writeReplace(base+sumSuffix, []byte(digestOf(artifact))); err != nil {
+		return nil, false, err
+	}
+	f, err := os.Open(base + artifactSuffix)
+	if err != nil {
+		return nil, false, fmt.Errorf("open wasm artifact: %w", err)
+	}
+	return f, true, nil
+}
+
+// lockEntry flocks the lock file at path. Prune removes lock files of the
+// entries it evicts, so a lock taken on a file that was unlinked meanwhile
+// guards nothing and is taken again on the file now at path.
+func lockEntry(path string, how int) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open wasm cache lock: %w", err)
+		}
+		if err := unix.Flock(int(f.Fd()), how); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		var held, current unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &current) == nil && held.Ino == current.Ino {
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// Entries lists the cache's artifacts, least recently used first.
+func (c *Cache) Entries() ([]Entry, error) {
+	paths, err := filepath.Glob(filepath.Join(c.Dir, "*"+artifactSuffix))
+	if err != nil {
+		return nil, fmt.Errorf("list wasm cache: %w", err)
+	}
+	var entries []Entry
+	for _, p := range paths {
+		base := strings.TrimSuffix(p, artifactSuffix)
+		art, err1 := os.Stat(p)
+		sum, err2 := os.Stat(base + sumSuffix)
+		if err1 != nil || err2 != nil {
+			continue // being written or evicted
+		}
+		entries = append(entries, Entry{Key: filepath.Base(base), Size: art.Size(), LastUsed: sum.ModTime()})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].LastUsed.Before(entries[j].LastUsed) })
+	return entries, nil
+}
+
+// Prune evicts least recently used entries until the artifacts take at most
+// maxSize bytes, and removes what crashed writers left. Entries in use by a
+// create are skipped; running containers keep their mapped artifact, as an
+// unlinked file stays valid for whoever has it open.
+func (c *Cache) Prune(maxSize int64) ([]Entry, error) {
+	entries, err := c.Entries()
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, e := range entries {
+		total += e.Size
+	}
+	var removed []Entry
+	for _, e := range entries {
+		if total <= maxSize {
+			break
+		}
+		ok, err := c.evict(e.Key)
+		if err != nil {
+			return removed, err
+		}
+		if ok {
+			total -= e.Size
+			removed = append(removed, e)
+		}
+	}
+	return removed, c.removeOrphans()
+}
+
+// evict removes one entry unless a create holds it.
+func (c *Cache) evict(key string) (bool, error) {
+	base := filepath.Join(c.Dir, key)
+	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer lock.Close()
+	for _, suffix := range []string{artifactSuffix, sumSuffix, lockSuffix} {
+		if err := os.Remove(base + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf("evict wasm cache entry %s: %w", key, err)
+		}
+	}
+	return true, nil
+}
+
+// removeOrphans deletes temp files and lock files whose entry is not being
+// written: the leftovers of a create killed half-way.
+func (c *Cache) removeOrphans() error {
+	names, err := filepath.Glob(filepath.Join(c.Dir, "*"))
+	if err != nil {
+		return fmt.Errorf("list wasm cache: %w", err)
+	}
+	for _, name := range names {
+		base, temp := orphanBase(filepath.Base(name))
+		if base == "" {
+			continue
+		}
+		base = filepath.Join(c.Dir, base)
+		if _, err := os.Stat(base + artifactSuffix); err == nil && !temp {
+			continue // a live entry's lock
+		}
+		lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
+		if err != nil {
+			continue // a create is writing this entry now
+		}
+		if temp {
+			_ = os.Remove(name)
+		}
+		if _, err := os.Stat(base + artifactSuffix); errors.Is(err, os.ErrNotExist) {
+			_ = os.Remove(base + lockSuffix)
+		}
+		lock.Close()
+	}
+	return nil
+}
+
+// orphanBase returns the entry a temp or lock file name belongs to ("" for
+// other files) and whether it is a temp file.
+func orphanBase(name string) (base string, temp bool) {
+	for _, suffix := range []string{artifactSuffix, sumSuffix} {
+		if i := strings.Index(name, suffix+".tmp"); i > 0 {
+			return name[:i], true
+		}
+	}
+	if b, ok := strings.CutSuffix(name, lockSuffix); ok {
+		return b, false
+	}
+	return "", false
 }
 
 // compile also rejects, at create rather than inside the container, modules
@@ -145,16 +317,16 @@ func signature(ty *wasmtime.ExternType) string {
 
 // openVerified opens an entry's artifact if it matches its recorded digest.
 func openVerified(base string) (*os.File, error) {
-	want, err := os.ReadFile(base + ".sum")
+	want, err := os.ReadFile(base + sumSuffix)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(base + ".cwasm")
+	f, err := os.Open(base + artifactSuffix)
 	if err != nil {
 		return nil, err
 	}
-	got, err := digestOf(f)
-	if err == nil && got != string(want) {
+	data, err := io.ReadAll(f)
+	if err == nil && digestOf(data) != string(want) {
 		err = errors.New("wasm artifact does not match its checksum")
 	}
 	if err == nil {
@@ -167,24 +339,27 @@ func openVerified(base string) (*os.File, error) {
 	return f, nil
 }
 
-func digestOf(r io.Reader) (string, error) {
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return "", fmt.Errorf("hash wasm artifact: %w", err)
-	}
-	return fmt.Sprintf("%d %x\n", n, h.Sum(nil)), nil
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// digestOf is CRC-32C, which the CPU computes at memory speed: every create
+// checks a multi-megabyte artifact with it.
+func digestOf(data []byte) string {
+	return fmt.Sprintf("%d %08x\n", len(data), crc32.Checksum(data, castagnoli))
 }
 
 // writeReplace puts data at path by renaming a new file over it: a runner may
 // have the old artifact mmapped, and rewriting that in place would SIGBUS it.
-// There is no fsync: after a crash the digest check catches a torn entry.
 func writeReplace(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write wasm cache entry: %w", err)
 	}
 	_, err = tmp.Write(data)
+	if err == nil {
+		// Renamed into place only once on disk, so a crash leaves the old
+		// entry or the new one, not a file that is named but empty.
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -223,3 +223,76 @@ func TestArtifactBadImportMessage(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	modules := []string{"exit42.wasm", "trap.wasm", "spin.wasm"}
+	past := time.Now().Add(-time.Hour)
+	for i, m := range modules {
+		mustArtifact(t, c, filepath.Join(guests, m), false, compile)
+		entries, err := c.Entries()
+		if err != nil || len(entries) != i+1 {
+			t.Fatalf("entries after %s: %v %v", m, entries, err)
+		}
+		// Distinct last uses without sleeping: the i-th module was used i minutes after the first.
+		used := past.Add(time.Duration(i) * time.Minute)
+		for _, e := range entries {
+			if e.LastUsed.After(past.Add(time.Duration(i-1) * time.Minute)) {
+				if err := os.Chtimes(filepath.Join(c.Dir, e.Key+sumSuffix), used, used); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Use the oldest again: it becomes the most recent.
+	mustArtifact(t, c, filepath.Join(guests, modules[0]), false, compile)
+	entries, err := c.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := entries[len(entries)-1]
+	removed, err := c.Prune(newest.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, _ := c.Entries()
+	if len(removed) != 2 || len(left) != 1 || left[0].Key != newest.Key {
+		t.Fatalf("prune to one entry: removed %v, left %v; want only %s left", removed, left, newest.Key)
+	}
+	names, _ := os.ReadDir(c.Dir)
+	if got := mapNames(c.Dir, names); len(got) != 3 {
+		t.Errorf("files left: %v, want the one entry's .cwasm .sum .lock", got)
+	}
+}
+
+func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	mustArtifact(t, c, filepath.Join(guests, "exit42.wasm"), false, compile)
+	entries, _ := c.Entries()
+	base := filepath.Join(c.Dir, entries[0].Key)
+	// A create holding the entry: prune must leave it.
+	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a create killed while writing another entry leaves behind.
+	orphan := filepath.Join(c.Dir, "deadbeef-0000")
+	for _, name := range []string{orphan + artifactSuffix + ".tmp123", orphan + lockSuffix} {
+		if err := os.WriteFile(name, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if removed, err := c.Prune(0); err != nil || len(removed) != 0 {
+		t.Fatalf("prune with the entry locked: removed %v, %v; want nothing", removed, err)
+	}
+	lock.Close()
+	names, _ := os.ReadDir(c.Dir)
+	for _, n := range mapNames(c.Dir, names) {
+		if strings.HasPrefix(filepath.Base(n), "deadbeef") {
+			t.Errorf("orphan %s not removed", n)
+		}
+	}
+	if removed, err := c.Prune(0); err != nil || len(removed) != 1 {
+		t.Fatalf("prune after unlock: removed %v, %v; want the entry", removed, err)
+	}
+}

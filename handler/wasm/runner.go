@@ -112,6 +112,9 @@ func run(engine *wasmtime.Engine, o runnerOptions) error {
 	if err != nil {
 		return err
 	}
+	// The environment is the guest's now; left in ours it would steer the
+	// engine too (RUST_BACKTRACE alone doubles the cost of a guest's exit).
+	os.Clearenv()
 	store := wasmtime.NewStore(engine)
 	store.SetWasi(wasi)
 	// One epoch tick, sent by a stop signal, traps the running guest.
