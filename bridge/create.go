@@ -10,6 +10,7 @@ import (
 	_ "github.com/opencontainers/cgroups/devices" // lets libcontainer's cgroup managers program device rules
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
 	"github.com/wrunc/wrunc/handler"
@@ -36,6 +37,10 @@ type CreateOptions struct {
 	Detach        bool // `create`, or `run -d`
 	Start         bool // `run`: start right after creating
 	Keep          bool // `run --keep`: keep the stopped container's state
+
+	// restore, set by Restore, brings the process back from a checkpoint
+	// instead of starting it.
+	restore func(*libcontainer.Container, *libcontainer.Process) error
 }
 
 // Create creates (and with opts.Start, starts) a container. In the
@@ -89,8 +94,9 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	}
 	process.Init = true
 	process.ExtraFiles = preserved
-	if decision.Kind == handler.Wasm {
-		artifact, err := r.useRunner(process, decision.Entrypoint)
+	// A restored runner comes back with its module loaded.
+	if decision.Kind == handler.Wasm && opts.restore == nil {
+		artifact, err := r.useRunner(process, decision.Entrypoint, specMemoryLimit(spec))
 		if err != nil {
 			return -1, err
 		}
@@ -123,12 +129,17 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		pidFile:       opts.PidFile,
 		start:         container.Start,
 	}
-	if opts.Start {
+	action := "create"
+	switch {
+	case opts.restore != nil:
+		action = "restore"
+		l.start = func(p *libcontainer.Process) error { return opts.restore(container, p) }
+	case opts.Start:
 		l.start = container.Run
 	}
 	status, err = l.run()
 	if err != nil {
-		err = fmt.Errorf("create %s: %w", opts.ID, err)
+		err = fmt.Errorf("%s %s: %w", action, opts.ID, err)
 	}
 	if (err != nil || !opts.Detach) && !opts.Keep {
 		if derr := container.Destroy(); derr != nil {
@@ -142,15 +153,28 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 // module is compiled here, on the host, and the runner inside the container
 // only maps the artifact. The returned file is the caller's to close once
 // the process has started.
-func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint) (*os.File, error) {
+func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, memoryLimit int64) (*os.File, error) {
+	if memoryLimit > 0 {
+		// Refuse here, with nothing created, what the runner would refuse.
+		if _, err := wasm.GuestMemory(memoryLimit); err != nil {
+			return nil, err
+		}
+	}
 	artifact, err := r.Cache.Artifact(ep.HostPath, ep.Format == handler.WatText)
 	if err != nil {
 		return nil, err
 	}
 	// After any preserved fds, so that those keep the numbers the caller expects.
 	p.ExtraFiles = append(p.ExtraFiles, artifact)
-	p.Args = wasm.RunnerArgs(2+len(p.ExtraFiles), ep.ContainerPath, p.Args)
+	p.Args = wasm.RunnerArgs(2+len(p.ExtraFiles), ep.ContainerPath, memoryLimit, p.Args)
 	return artifact, nil
+}
+
+func specMemoryLimit(spec *specs.Spec) int64 {
+	if r := spec.Linux.Resources; r != nil && r.Memory != nil && r.Memory.Limit != nil {
+		return *r.Memory.Limit
+	}
+	return 0
 }
 
 // validID is libcontainer's own rule, checked before anything touches the

@@ -93,7 +93,8 @@ func (r *Runtime) Exec(opts ExecOptions) (int, error) {
 			return -1, err
 		}
 		if ep != nil {
-			artifact, err := r.useRunner(process, ep)
+			// The limit as it is now, after any update.
+			artifact, err := r.useRunner(process, ep, c.Config().Cgroups.Resources.Memory)
 			if err != nil {
 				return -1, err
 			}

@@ -27,23 +27,47 @@ const trapStatus = 128 + int(syscall.SIGABRT)
 
 var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT}
 
+// Memory the runner keeps for itself out of the container's limit: its Go
+// runtime and wasmtime's structures (a few MiB), the guest's stacks, and the
+// page cache of files the guest writes, which the kernel charges to the
+// container too. See GuestMemory.
+const (
+	runnerBaseMemory    = 16 << 20
+	runnerShareOfMemory = 16 // plus 1/16 of the limit
+)
+
+// GuestMemory returns the most linear memory a guest may have in a container
+// limited to limit bytes: the limit less 16 MiB and less 1/16 of it, which
+// is 44 MiB of 64 MiB, 224 MiB of 256 MiB, 944 MiB of 1 GiB.
+func GuestMemory(limit int64) (int64, error) {
+	guest := limit - runnerBaseMemory - limit/runnerShareOfMemory
+	if guest < 1<<20 {
+		return 0, fmt.Errorf("memory limit %d bytes leaves no room for a wasm guest: the runner needs %d", limit, limit-guest)
+	}
+	return guest, nil
+}
+
 // RunnerArgs builds the container process args:
 // ["/proc/self/exe", RunnerMarker, <options...>, "--", guestArgs...].
 // artifactFD is the fd number the artifact will have inside the container;
-// modulePath is the module's path as the container sees it (for messages).
-func RunnerArgs(artifactFD int, modulePath string, guestArgs []string) []string {
+// modulePath is the module's path as the container sees it (for messages);
+// memoryLimit is the container's memory limit in bytes (0 for none), which
+// bounds the guest's linear memory (see GuestMemory).
+func RunnerArgs(artifactFD int, modulePath string, memoryLimit int64, guestArgs []string) []string {
 	return append([]string{
 		"/proc/self/exe", RunnerMarker,
 		"--artifact-fd=" + strconv.Itoa(artifactFD),
 		"--module=" + modulePath,
+		"--memory-limit=" + strconv.FormatInt(memoryLimit, 10),
 		"--",
 	}, guestArgs...)
 }
 
 type runnerOptions struct {
-	artifactFD int
-	module     string
-	guestArgs  []string
+	artifactFD  int
+	module      string
+	memoryLimit int64
+	guestArgs   []string
 }
 
 func parseRunnerArgs(args []string) (runnerOptions, error) {
@@ -54,6 +78,7 @@ func parseRunnerArgs(args []string) (runnerOptions, error) {
 	fs := flag.NewFlagSet(RunnerMarker, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.artifactFD, "artifact-fd", -1, "")
+	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "")
 	fs.StringVar(&o.module, "module", "", "")
 	if err := fs.Parse(args[2:]); err != nil {
 		return o, fmt.Errorf("parse runner args: %w", err)
@@ -119,6 +144,15 @@ func run(engine *wasmtime.Engine, o runnerOptions) error {
 	store.SetWasi(wasi)
 	// One epoch tick, sent by a stop signal, traps the running guest.
 	store.SetEpochDeadline(1)
+	if o.memoryLimit > 0 {
+		guest, err := GuestMemory(o.memoryLimit)
+		if err != nil {
+			return err
+		}
+		// A guest past the bound sees memory.grow fail, as wasm specifies,
+		// instead of the kernel OOM-killing the whole container.
+		store.Limiter(guest, -1, -1, -1, -1)
+	}
 	linker := wasmtime.NewLinker(engine)
 	if err := linker.DefineWasi(); err != nil {
 		return fmt.Errorf("define WASI: %w", err)

@@ -28,7 +28,7 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 	t.Cleanup(func() { artifact.Close() })
 	return &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       RunnerArgs(3, "/"+module, append([]string{module}, args...)),
+		Args:       RunnerArgs(3, "/"+module, 0, append([]string{module}, args...)),
 		Env:        append([]string{}, env...),
 		ExtraFiles: []*os.File{artifact},
 	}
@@ -213,6 +213,40 @@ func assertNoArtifactFD(t *testing.T, pid int) {
 		}
 		if flags&syscall.O_CLOEXEC == 0 {
 			t.Errorf("runner holds inherited %s -> %s while the guest runs", fd, target)
+		}
+	}
+}
+
+func TestGuestMemory(t *testing.T) {
+	for _, c := range []struct{ limit, want int64 }{
+		{64 << 20, 44 << 20},
+		{256 << 20, 224 << 20},
+		{1 << 30, 944 << 20},
+	} {
+		if got, err := GuestMemory(c.limit); err != nil || got != c.want {
+			t.Errorf("GuestMemory(%d) = %d, %v; want %d", c.limit, got, err, c.want)
+		}
+	}
+	if _, err := GuestMemory(16 << 20); err == nil {
+		t.Error("GuestMemory(16 MiB) leaves the guest nothing, yet no error")
+	}
+}
+
+// A guest growing past the container's limit sees memory.grow fail and goes
+// on running (grow.wat exits with the MiB it got), rather than being killed.
+func TestRunMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		limit int64
+		want  int
+	}{
+		// 44 MiB of linear memory: 1 initial page plus 43 whole MiB.
+		{64 << 20, 43},
+		{0, 125}, // unbounded: the guest stops asking at 125
+	} {
+		cmd := guestCmd(t, "grow.wasm", nil)
+		cmd.Args = RunnerArgs(3, "/grow.wasm", c.limit, []string{"grow.wasm"})
+		if got := runGuest(t, cmd); got.status != c.want {
+			t.Errorf("limit %d: got %+v, want exit status %d", c.limit, got, c.want)
 		}
 	}
 }
