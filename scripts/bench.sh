@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmarks wrunc against runc on this machine, all in one run with the
+# commands interleaved, and prints a table of medians and ratios:
+#   native run of busybox true, wrunc vs runc; warm wasm hello vs native;
+#   first start of a never-seen module; memory of idle wasm containers;
+#   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
+# Usage (as root): scripts/bench.sh [ROUNDS]   (also: make bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "containers need root: run as root" >&2; exit 1; }
+rounds=${1:-30}
+idle=${IDLE_CONTAINERS:-10}
+source scripts/deps.sh
+make -s bin/wrunc
+
+work=$(mktemp -d /var/tmp/wrunc-bench.XXXXXX)
+cleanup() {
+	for id in $("$wrunc" --root "$work/state" list -q 2>/dev/null); do "$wrunc" --root "$work/state" delete -f "$id"; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+# A copy outside the state root's tree: libcontainer seals the binary with an
+# overlay on its directory, which must not contain the state directory.
+mkdir -p "$work/bin"
+cp bin/wrunc "$work/bin/wrunc"
+wrunc="$work/bin/wrunc"
+runc=$(command -v runc)
+W=("$wrunc" --root "$work/state" --cache-dir "$work/cache")
+R=("$runc" --root "$work/runc-state")
+
+bundle() { # DIR ARGS_JSON ANNOTATIONS_JSON
+	"$wrunc" spec --bundle "$1"
+	jq --argjson args "$2" --argjson ann "$3" \
+		'.process.terminal = false | .process.args = $args | .annotations = $ann | .root.readonly = true' \
+		"$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
+}
+mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/idle/rootfs"
+cp /bin/busybox "$work/busybox/rootfs/bin/"
+bundle "$work/busybox" '["/bin/busybox", "true"]' '{}'
+testdata/build.sh "$work/guests" >/dev/null
+cp "$work/guests/hello.wasm" "$work/wasm/rootfs/"
+bundle "$work/wasm" '["/hello.wasm"]' '{"module.wasm.image/variant": "compat"}'
+cp "$work/guests/probe.wasm" "$work/idle/rootfs/"
+bundle "$work/idle" '["/probe.wasm", "sleep", "3600"]' '{"module.wasm.image/variant": "compat"}'
+
+# ms COMMAND...: wall time of one run in milliseconds (3 decimals).
+ms() {
+	local start end
+	start=$(date +%s%N)
+	"$@" >/dev/null
+	end=$(date +%s%N)
+	echo "scale=3; ($end - $start) / 1000000" | bc
+}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+"${W[@]}" precompile "$work/wasm" >/dev/null # warm
+for i in $(seq "$rounds"); do
+	ms "${W[@]}" run --bundle "$work/busybox" "n$i" >>"$work/t.wrunc-native"
+	ms "${R[@]}" run --bundle "$work/busybox" "r$i" >>"$work/t.runc-native"
+	ms "${W[@]}" run --bundle "$work/wasm" "w$i" >>"$work/t.wrunc-wasm"
+done
+first_rounds=$(( rounds < 5 ? rounds : 5 ))
+for i in $(seq "$first_rounds"); do
+	"${W[@]}" cache prune --all >/dev/null
+	ms "${W[@]}" run --bundle "$work/wasm" "f$i" >>"$work/t.first"
+done
+
+native=$(median <"$work/t.wrunc-native")
+runc_native=$(median <"$work/t.runc-native")
+wasm=$(median <"$work/t.wrunc-wasm")
+first=$(median <"$work/t.first")
+module_size=$(stat -c %s "$work/guests/hello.wasm")
+
+# Idle memory: N containers of one module; USS is what each adds alone,
+# PSS shares the common pages (binary, artifact) among them.
+"${W[@]}" precompile "$work/idle" >/dev/null
+for i in $(seq "$idle"); do "${W[@]}" run -d --bundle "$work/idle" "idle$i" >/dev/null; done
+sleep 1
+uss=0 pss=0 rss=0
+for i in $(seq "$idle"); do
+	pid=$("${W[@]}" state "idle$i" | jq .pid)
+	read -r r p u < <(awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_(Clean|Dirty):/ {u+=$2} END {print r, p, u}' "/proc/$pid/smaps_rollup")
+	uss=$((uss + u)) pss=$((pss + p)) rss=$((rss + r))
+done
+for i in $(seq "$idle"); do "${W[@]}" delete -f "idle$i"; done
+
+printf '\n%-58s %10s %8s\n' "benchmark (median of $rounds, ms)" value ratio
+printf '%-58s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00
+printf '%-58s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")"
+printf '%-58s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")"
+printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) KiB module (median of $first_rounds)" "$first" ""
+printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
+printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"
+printf '%-58s %10s\n' "idle wasm container: RSS per container (KiB)" "$((rss / idle))"
