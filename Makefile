@@ -5,7 +5,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags "-static"
 SOURCES := $(shell find . -name '*.go' -not -path './tests/*' -not -path './testdata/*') go.mod go.sum
 SHELL   := /bin/bash
 
-.PHONY: all test unit integration lint demo clean
+.PHONY: all test unit integration lint demo bench clean
 
 all: bin/wrunc
 
@@ -33,3 +33,6 @@ demo: bin/wrunc
 
 clean:
 	rm -rf bin
+
+bench: bin/wrunc
+	./scripts/bench.sh
