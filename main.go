@@ -99,18 +99,21 @@ func newApp() *cli.App {
 }
 
 // fatal reports err once, in the log file when there is one (engines read
-// the last error line there) and on stderr, and exits 1.
+// the last error line there) and on stderr, and exits with the error's own
+// status when it has one (exec's 255), else 1.
 func fatal(err error) {
+	status := 1
 	var exit cli.ExitCoder
-	if errors.As(err, &exit) && exit.Error() == "" {
-		os.Exit(exit.ExitCode())
+	if errors.As(err, &exit) {
+		status = exit.ExitCode()
 	}
-	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
-	logrus.Error(msg)
-	if logrus.StandardLogger().Out != os.Stderr {
-		fmt.Fprintln(os.Stderr, msg)
+	if msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " ")); msg != "" {
+		logrus.Error(msg)
+		if logrus.StandardLogger().Out != os.Stderr {
+			fmt.Fprintln(os.Stderr, msg)
+		}
 	}
-	os.Exit(1)
+	os.Exit(status)
 }
 
 func configureLogging(ctx *cli.Context) error {

@@ -144,6 +144,11 @@ func (r *Runtime) List() ([]*State, error) {
 
 // Start runs the user process of a created container.
 func (r *Runtime) Start(id string) error {
+	lock, err := r.lockID(id)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
 		return err
@@ -203,15 +208,25 @@ func signalEach(c *libcontainer.Container, sig unix.Signal) error {
 // Delete removes a stopped (or, with force, any) container and everything
 // it holds: processes, cgroups, state.
 func (r *Runtime) Delete(id string, force bool) error {
+	if err := ValidateID(id); err != nil {
+		if force {
+			return nil // names nothing, so nothing is left of it
+		}
+		return &notExistError{id: id, err: err}
+	}
+	lock, err := r.lockID(id)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
-		var missing *notExistError
-		if force && errors.As(err, &missing) {
-			// A create killed half-way can leave a directory libcontainer
-			// cannot load; force means the caller wants it gone.
-			if errors.Is(err, libcontainer.ErrNotExist) {
-				_ = os.RemoveAll(filepath.Join(r.Root, id))
+		if force && errors.Is(err, libcontainer.ErrNotExist) {
+			// Perhaps a create killed before it saved the state.
+			if err := r.removeHalfCreated(id); err != nil {
+				return err
 			}
+			lock.releaseGone()
 			return nil
 		}
 		return err
@@ -231,6 +246,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
+	lock.releaseGone()
 	return nil
 }
 

@@ -50,6 +50,16 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	if err := ValidateID(opts.ID); err != nil {
 		return -1, err
 	}
+	lock, err := r.lockID(opts.ID)
+	if err != nil {
+		return -1, err
+	}
+	defer func() {
+		if err != nil {
+			lock.releaseGone()
+		}
+		lock.release()
+	}()
 	bundle, err := filepath.Abs(opts.Bundle)
 	if err != nil {
 		return -1, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
@@ -117,6 +127,10 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	}
 	config.Labels = append(config.Labels, handlerLabel+string(decision.Kind))
 
+	if err := r.recordPending(opts.ID, config); err != nil {
+		return -1, err
+	}
+	defer r.dropPending(opts.ID)
 	container, err := libcontainer.Create(r.Root, opts.ID, config)
 	if err != nil {
 		return -1, r.createError(opts.ID, err)
@@ -128,6 +142,12 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		consoleSocket: opts.ConsoleSocket,
 		pidFile:       opts.PidFile,
 		start:         container.Start,
+		// Once started the container's state is saved, and a foreground
+		// run must not keep kill and delete waiting while it lasts.
+		started: func() {
+			r.dropPending(opts.ID)
+			lock.release()
+		},
 	}
 	action := "create"
 	switch {
@@ -142,9 +162,17 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		err = fmt.Errorf("%s %s: %w", action, opts.ID, err)
 	}
 	if (err != nil || !opts.Detach) && !opts.Keep {
+		if lock.f == nil {
+			relock, lerr := r.lockID(opts.ID)
+			if lerr != nil {
+				return status, errors.Join(err, lerr)
+			}
+			lock = relock
+		}
 		if derr := container.Destroy(); derr != nil {
 			logrus.Warnf("cleanup of %s: %v", opts.ID, derr)
 		}
+		lock.releaseGone()
 	}
 	return status, err
 }

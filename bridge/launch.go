@@ -20,6 +20,7 @@ type launch struct {
 	consoleSocket string
 	pidFile       string
 	start         func(*libcontainer.Process) error
+	started       func() // if set, called once the process runs and its pid is written
 }
 
 // run starts the process; in the foreground it waits for it and returns its
@@ -58,6 +59,9 @@ func (l launch) run() (int, error) {
 			killProcess(l.process)
 			return -1, err
 		}
+	}
+	if l.started != nil {
+		l.started()
 	}
 	if l.detach {
 		return 0, nil

@@ -14,6 +14,8 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/lockfile"
 )
 
 // Cache holds precompiled artifacts. Dir is created 0700, entries 0600.
@@ -95,7 +97,7 @@ func (c *Cache) artifact(hostPath string, wat bool, compile compileFunc) (*os.Fi
 // lockedArtifact opens base's artifact, building it first when it is
 // missing or damaged, all under the entry's lock.
 func (c *Cache) lockedArtifact(base string, build func() ([]byte, error)) (_ *os.File, compiled bool, _ error) {
-	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX)
+	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX)
 	if err != nil {
 		return nil, false, err
 	}
@@ -122,27 +124,6 @@ func (c *Cache) lockedArtifact(base string, build func() ([]byte, error)) (_ *os
 		return nil, false, fmt.Errorf("open wasm artifact: %w", err)
 	}
 	return f, true, nil
-}
-
-// lockEntry flocks the lock file at path. Prune removes lock files of the
-// entries it evicts, so a lock taken on a file that was unlinked meanwhile
-// guards nothing and is taken again on the file now at path.
-func lockEntry(path string, how int) (*os.File, error) {
-	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open wasm cache lock: %w", err)
-		}
-		if err := unix.Flock(int(f.Fd()), how); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		var held, current unix.Stat_t
-		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &current) == nil && held.Ino == current.Ino {
-			return f, nil
-		}
-		f.Close()
-	}
 }
 
 // Entries lists the cache's artifacts, least recently used first.
@@ -198,7 +179,7 @@ func (c *Cache) Prune(maxSize int64) ([]Entry, error) {
 // evict removes one entry unless a create holds it.
 func (c *Cache) evict(key string) (bool, error) {
 	base := filepath.Join(c.Dir, key)
-	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
+	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		return false, nil
 	}
@@ -230,7 +211,7 @@ func (c *Cache) removeOrphans() error {
 		if _, err := os.Stat(base + artifactSuffix); err == nil && !temp {
 			continue // a live entry's lock
 		}
-		lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
+		lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
 		if err != nil {
 			continue // a create is writing this entry now
 		}

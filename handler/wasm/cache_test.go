@@ -11,6 +11,8 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/lockfile"
 )
 
 // countingCompile counts compilations, each held open for a while so that
@@ -271,7 +273,7 @@ func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
 	entries, _ := c.Entries()
 	base := filepath.Join(c.Dir, entries[0].Key)
 	// A create holding the entry: prune must leave it.
-	lock, err := lockEntry(base+lockSuffix, unix.LOCK_EX)
+	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX)
 	if err != nil {
 		t.Fatal(err)
 	}

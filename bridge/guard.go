@@ -1,0 +1,159 @@
+package bridge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/manager"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/lockfile"
+)
+
+// Besides libcontainer's directory per container, the root holds wrunc's
+// own, under a name no container id can take ('@' is not allowed in ids).
+const ownDir = "@wrunc"
+
+// idLock serializes the commands that change a container's existence
+// (create, start, delete) for one id.
+type idLock struct {
+	root, path string
+	f          *os.File
+}
+
+func (r *Runtime) lockID(id string) (*idLock, error) {
+	l := &idLock{root: r.Root, path: filepath.Join(r.Root, ownDir, "locks", id)}
+	err := r.inOwnDir(l.path, func() (err error) {
+		l.f, err = lockfile.Lock(l.path, unix.LOCK_EX)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", id, err)
+	}
+	return l, nil
+}
+
+// inOwnDir runs create, which makes path, once path's directory exists:
+// again if another wrunc removed the directory in between (see tidyOwnDir).
+func (r *Runtime) inOwnDir(path string, create func() error) error {
+	for {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := create(); !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+}
+
+// tidyOwnDir removes wrunc's directories in the root once they are empty,
+// so that a node where all containers are gone is as it was.
+func tidyOwnDir(root string) {
+	for _, dir := range []string{"locks", "creating", ""} {
+		_ = os.Remove(filepath.Join(root, ownDir, dir))
+	}
+}
+
+func (l *idLock) release() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// releaseGone releases the lock of an id that names no container any more,
+// and removes its file, which only the holder may do.
+func (l *idLock) releaseGone() {
+	if l.f != nil {
+		_ = os.Remove(l.path)
+		l.release()
+		tidyOwnDir(l.root)
+	}
+}
+
+// pending is what a create records before libcontainer makes anything, so
+// that if wrunc is killed before the container's state is saved, `delete
+// --force` can still find and remove the cgroups it made.
+type pending struct {
+	Cgroup *cgroups.Cgroup   `json:"cgroup"`
+	Paths  map[string]string `json:"paths"`
+}
+
+func (r *Runtime) pendingPath(id string) string {
+	return filepath.Join(r.Root, ownDir, "creating", id+".json")
+}
+
+func (r *Runtime) recordPending(id string, config *configs.Config) error {
+	// Paths are resolved now: a relative cgroupsPath is relative to the
+	// creating process's cgroup, which the deleting one may not share.
+	m, err := manager.New(config.Cgroups)
+	if err != nil {
+		return fmt.Errorf("create %s: cgroup manager: %w", id, err)
+	}
+	data, err := json.Marshal(pending{Cgroup: config.Cgroups, Paths: m.GetPaths()})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", id, err)
+	}
+	path := r.pendingPath(id)
+	if err := r.inOwnDir(path, func() error { return os.WriteFile(path, data, 0o600) }); err != nil {
+		return fmt.Errorf("create %s: %w", id, err)
+	}
+	return nil
+}
+
+func (r *Runtime) dropPending(id string) {
+	_ = os.Remove(r.pendingPath(id))
+	tidyOwnDir(r.Root)
+}
+
+// removeHalfCreated undoes what a create killed before saving the
+// container's state left: processes and cgroups from its record, and the
+// state directory.
+func (r *Runtime) removeHalfCreated(id string) error {
+	data, err := os.ReadFile(r.pendingPath(id))
+	if err == nil {
+		var p pending
+		if err := json.Unmarshal(data, &p); err != nil {
+			return fmt.Errorf("delete %s: pending record: %w", id, err)
+		}
+		m, err := manager.NewWithPaths(p.Cgroup, p.Paths)
+		if err != nil {
+			return fmt.Errorf("delete %s: cgroup manager: %w", id, err)
+		}
+		if err := killCgroup(m); err != nil {
+			return fmt.Errorf("delete %s: %w", id, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if err := os.RemoveAll(filepath.Join(r.Root, id)); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	r.dropPending(id)
+	return nil
+}
+
+// killCgroup SIGKILLs everything in m's cgroups and removes them.
+func killCgroup(m cgroups.Manager) error {
+	_ = m.Freeze(cgroups.Thawed) // a frozen process cannot die
+	for range 100 {
+		pids, err := m.GetAllPids()
+		if err != nil || len(pids) == 0 {
+			break
+		}
+		for _, pid := range pids {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := m.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroups: %w", err)
+	}
+	return nil
+}
