@@ -28,12 +28,20 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	spec, err := parseSpec(data, bundle)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return spec, nil
+}
+
+func parseSpec(data []byte, bundle string) (*specs.Spec, error) {
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+		return nil, fmt.Errorf("parse: %w", err)
 	}
 	if err := validateSpec(&spec, bundle); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return &spec, nil
 }

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,28 +16,13 @@ import (
 func TestConsoleSocket(t *testing.T) {
 	e := newEnv(t)
 	id, bundle := e.newID(), e.bundle(withTerminal(), withArgs("sh"))
-	sock := filepath.Join(t.TempDir(), "console.sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-
+	sock, receive := consoleSocket(t)
 	// create blocks until the pty master is handed over, so it runs
 	// alongside the receiving end.
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd, collect := e.command(ctx, "create", "--bundle", bundle, "--console-socket", sock, id)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	created := make(chan error, 1)
-	go func() { created <- cmd.Wait() }()
-	ln.SetDeadline(time.Now().Add(cmdTimeout))
-	pty := receivePty(t, ln)
-	defer pty.Close()
-	if err := <-created; err != nil {
-		t.Fatalf("create: %v\n%s", err, collect())
+	create := e.background("create", "--bundle", bundle, "--console-socket", sock, id)
+	pty := receive()
+	if r := create.wait(); r.code != 0 {
+		t.Fatalf("create: %s", r)
 	}
 
 	e.mustRun("start", id)
@@ -52,6 +36,26 @@ func TestConsoleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitStatus(id, specs.StateStopped)
+}
+
+// consoleSocket listens, as an engine does, on a new unix socket for the
+// pty master of a terminal process; receive returns the master once the
+// runtime has sent it.
+func consoleSocket(t *testing.T) (path string, receive func() *os.File) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return path, func() *os.File {
+		t.Helper()
+		ln.SetDeadline(time.Now().Add(cmdTimeout))
+		pty := receivePty(t, ln)
+		t.Cleanup(func() { pty.Close() })
+		return pty
+	}
 }
 
 // receivePty accepts one connection on ln and returns the fd sent over it

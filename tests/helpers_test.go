@@ -30,6 +30,8 @@ import (
 var (
 	wruncBin   string
 	rootfsDir  string // shared busybox rootfs, only ever mounted read-only
+	guestsDir  string // the wasm test guests, built from testdata/
+	cacheDir   string // the runtime's wasm cache, shared by this run's tests only
 	skipReason string
 )
 
@@ -75,22 +77,39 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(work)
 	rootfsDir = filepath.Join(work, "rootfs")
-	if err := buildRootfs(rootfsDir); err != nil {
+	if err := buildRootfs(rootfsDir, true); err != nil {
 		fmt.Fprintln(os.Stderr, "building rootfs:", err)
 		return 1
 	}
+	guestsDir = filepath.Join(work, "guests")
+	if out, err := exec.Command("../testdata/build.sh", guestsDir).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the wasm test guests: %v\n%s", err, out)
+		return 1
+	}
+	// The environment rather than --cache-dir, so that the suite still runs
+	// against runc; it keeps the tests off the host's /var/lib/wrunc.
+	cacheDir = filepath.Join(work, "cache")
+	os.Setenv("WRUNC_CACHE_DIR", cacheDir)
 	return m.Run()
 }
 
-// buildRootfs makes a minimal busybox rootfs at dir.
-func buildRootfs(dir string) error {
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc"} {
+// buildRootfs makes a minimal rootfs at dir: busybox, or with busybox false
+// only the mount points, as in a scratch wasm image.
+func buildRootfs(dir string, busybox bool) error {
+	dirs := []string{"proc", "sys", "dev", "tmp"}
+	if busybox {
+		dirs = append(dirs, "bin", "etc")
+	}
+	for _, d := range dirs {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
 	}
 	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
 		return err
+	}
+	if !busybox {
+		return nil
 	}
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
@@ -326,6 +345,15 @@ func withHooks(h *specs.Hooks) specOpt { return func(s *specs.Spec) { s.Hooks = 
 
 func withTerminal() specOpt { return func(s *specs.Spec) { s.Process.Terminal = true } }
 
+func withCwd(dir string) specOpt { return func(s *specs.Spec) { s.Process.Cwd = dir } }
+
+// withRootfs uses dir, a rootfs of the test's own (see guestRootfs), writable.
+func withRootfs(dir string) specOpt {
+	return func(s *specs.Spec) { s.Root.Path, s.Root.Readonly = dir, false }
+}
+
+func withReadonlyRoot() specOpt { return func(s *specs.Spec) { s.Root.Readonly = true } }
+
 // withWritableRootfs gives the bundle its own rootfs copy, since writes to
 // the shared one would leak between tests.
 func withWritableRootfs() specOpt { return func(s *specs.Spec) { s.Root.Readonly = false } }
@@ -418,8 +446,8 @@ func (e *env) bundle(opts ...specOpt) string {
 		o(s)
 	}
 	dir := e.t.TempDir()
-	if !s.Root.Readonly {
-		if err := buildRootfs(filepath.Join(dir, "rootfs")); err != nil {
+	if !s.Root.Readonly && s.Root.Path == rootfsDir {
+		if err := buildRootfs(filepath.Join(dir, "rootfs"), true); err != nil {
 			e.t.Fatal(err)
 		}
 		s.Root.Path = "rootfs"
@@ -445,6 +473,7 @@ type containerState struct {
 	Rootfs  string    `json:"rootfs"`
 	Created time.Time `json:"created"`
 	Owner   string    `json:"owner"`
+	Handler string    `json:"handler"`
 }
 
 func (e *env) state(id string) containerState {
@@ -666,4 +695,184 @@ func writeFifo(t *testing.T, path string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// guestRootfs builds a writable rootfs of the test's own, busybox or
+// scratch, holding each named test guest at /<name>.
+func (e *env) guestRootfs(busybox bool, guests ...string) string {
+	e.t.Helper()
+	dir := filepath.Join(e.t.TempDir(), "rootfs")
+	if err := buildRootfs(dir, busybox); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, g := range guests {
+		copyGuest(e.t, g, filepath.Join(dir, g))
+	}
+	return dir
+}
+
+// copyGuest copies the built test guest name to dst, creating its parents.
+func copyGuest(t *testing.T, name, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(guestsDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The annotations that choose the handler.
+const (
+	handlerKey = "run.oci.handler"
+	variantKey = "module.wasm.image/variant"
+	typeKey    = "io.kubernetes.cri.container-type"
+)
+
+var wasmHandler = withAnnotations(map[string]string{handlerKey: "wasm"})
+
+// wasmBundle is a bundle running a guest under run.oci.handler=wasm from a
+// scratch rootfs holding only that guest; args[0] is its name.
+func (e *env) wasmBundle(args []string, opts ...specOpt) string {
+	e.t.Helper()
+	base := []specOpt{
+		withRootfs(e.guestRootfs(false, args[0])), wasmHandler,
+		withArgs(append([]string{"/" + args[0]}, args[1:]...)...),
+	}
+	return e.bundle(append(base, opts...)...)
+}
+
+// startWasmSleeper runs probe.wasm sleeping in a detached wasm container
+// (scratch rootfs unless opts say otherwise) and returns once its module is
+// loaded.
+func (e *env) startWasmSleeper(opts ...specOpt) (id string, pid int) {
+	e.t.Helper()
+	id, _ = e.startSleeper(append([]specOpt{
+		withRootfs(e.guestRootfs(false, "probe.wasm")), wasmHandler, withArgs("/probe.wasm", "sleep", "100"),
+	}, opts...)...)
+	st := e.state(id)
+	if st.Handler != "wasm" {
+		e.t.Fatalf("container %s: handler %q, want wasm", id, st.Handler)
+	}
+	waitGuestLoaded(e.t, st.Pid)
+	return id, st.Pid
+}
+
+// bg is a command left running alongside the test, such as a foreground
+// `run` or an `exec` that waits for its process.
+type bg struct {
+	e       *env
+	args    []string
+	cmd     *exec.Cmd
+	collect func() result
+	ctx     context.Context
+	done    chan struct{}
+}
+
+// background starts the binary with args. A cleanup kills it if the test ends
+// first; containers it made are removed afterwards by newID's cleanup,
+// registered earlier.
+func (e *env) background(args ...string) *bg {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	cmd, collect := e.command(ctx, args...)
+	if err := cmd.Start(); err != nil {
+		cancel()
+		e.t.Fatalf("%s %v: %v", wruncBin, args, err)
+	}
+	b := &bg{e: e, args: args, cmd: cmd, collect: collect, ctx: ctx, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(b.done)
+	}()
+	e.t.Cleanup(func() {
+		cancel()
+		<-b.done
+	})
+	return b
+}
+
+// wait returns what the command printed once it has exited.
+func (b *bg) wait() result {
+	b.e.t.Helper()
+	<-b.done
+	r := b.collect()
+	if b.ctx.Err() != nil {
+		b.e.t.Fatalf("%s %v timed out after %v\n%s", wruncBin, b.args, cmdTimeout, r)
+	}
+	return r
+}
+
+// poll waits until cond holds, for things that happen asynchronously.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitGuestLoaded waits until the wasm runner at pid has mapped its module
+// from the cache, which it does after installing its stop-signal handlers:
+// a TERM sent earlier is dropped (pid 1 without a handler) or ends the runner
+// with the Go runtime's own status.
+func waitGuestLoaded(t *testing.T, pid int) {
+	t.Helper()
+	poll(t, fmt.Sprintf("wasm runner %d to load its module", pid), func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+		return err == nil && strings.Contains(string(b), cacheDir+"/")
+	})
+}
+
+// ownCgroupsPath returns a new id and an absolute cgroupsPath for it under
+// a parent of its own, which a cleanup removes after the container's.
+func (e *env) ownCgroupsPath() (id, cgPath string) {
+	e.t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		e.t.Fatal(err)
+	}
+	parent := "/wrunc-test-" + hex.EncodeToString(b)
+	mounts := cgroupMounts(e.t)
+	// The runtime leaves parents it created, as runc does.
+	e.t.Cleanup(func() {
+		for _, mnt := range mounts {
+			os.Remove(filepath.Join(mnt, parent))
+		}
+	})
+	id = e.newID()
+	return id, parent + "/" + id
+}
+
+// sigMask reads a signal mask of /proc/<pid>/status, such as SigCgt.
+func sigMask(t *testing.T, pid int, field string) uint64 {
+	t.Helper()
+	for _, l := range strings.Split(readFile(t, fmt.Sprintf("/proc/%d/status", pid)), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatalf("/proc/%d/status: %q: %v", pid, l, err)
+			}
+			return mask
+		}
+	}
+	t.Fatalf("/proc/%d/status has no %s", pid, field)
+	return 0
+}
+
+// handles reports whether pid has a handler installed for sig.
+func handles(t *testing.T, pid int, sig syscall.Signal) bool {
+	t.Helper()
+	return sigMask(t, pid, "SigCgt")&(1<<(sig-1)) != 0
+}
+
+// signalPending reports whether sig is queued, undelivered, for pid.
+func signalPending(t *testing.T, pid int, sig syscall.Signal) bool {
+	t.Helper()
+	return (sigMask(t, pid, "SigPnd")|sigMask(t, pid, "ShdPnd"))&(1<<(sig-1)) != 0
 }

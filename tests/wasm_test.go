@@ -1,0 +1,288 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestWasmHandlerSelection runs a container per row of the handler table and
+// checks both the recorded handler and what actually ran.
+func TestWasmHandlerSelection(t *testing.T) {
+	e := newEnv(t)
+	// Shared read-only by the rows: busybox, probe.wasm, and hello.wasm
+	// where the default PATH finds it.
+	shared := e.guestRootfs(true, "probe.wasm")
+	copyGuest(t, "hello.wasm", filepath.Join(shared, "usr/local/bin/hello.wasm"))
+	// /app is an absolute symlink to /etc/passwd, a wasm module in this
+	// rootfs but a text file on the host: following it on the host would
+	// make create fail.
+	symlinked := e.guestRootfs(false)
+	copyGuest(t, "probe.wasm", filepath.Join(symlinked, "etc/passwd"))
+	if err := os.Symlink("/etc/passwd", filepath.Join(symlinked, "app")); err != nil {
+		t.Fatal(err)
+	}
+
+	native := []string{"sh", "-c", "echo native"}
+	probe := []string{"/probe.wasm", "args"}
+	pod := map[string]string{variantKey: "compat-smart"}
+	cases := []struct {
+		name        string
+		annotations map[string]string
+		args        []string
+		rootfs      string
+		handler     string
+		stdout      string
+	}{
+		{"handler=wasm", map[string]string{handlerKey: "wasm"}, probe, shared, "wasm", "/probe.wasm\nargs\n"},
+		{"handler=wasm-smart wasm entrypoint", map[string]string{handlerKey: "wasm-smart"}, probe, shared, "wasm", "/probe.wasm\nargs\n"},
+		{"handler=wasm-smart busybox entrypoint", map[string]string{handlerKey: "wasm-smart"}, native, shared, "native", "native\n"},
+		{"variant=compat", map[string]string{variantKey: "compat"}, probe, shared, "wasm", "/probe.wasm\nargs\n"},
+		// A pod under compat-smart: its pause container, a busybox sidecar
+		// and the wasm app all carry the pod's annotations.
+		{"pod sandbox", map[string]string{variantKey: "compat-smart", typeKey: "sandbox"}, native, shared, "native", "native\n"},
+		{"pod sidecar", pod, native, shared, "native", "native\n"},
+		{"pod app", pod, probe, shared, "wasm", "/probe.wasm\nargs\n"},
+		{"entrypoint from PATH", map[string]string{variantKey: "compat"}, []string{"hello.wasm"}, shared, "wasm", "hello from wasm\n"},
+		// compat alone would refuse the busybox entrypoint.
+		{"sandbox under compat", map[string]string{variantKey: "compat", typeKey: "sandbox"}, native, shared, "native", "native\n"},
+		{"CRI-O sandbox under compat", map[string]string{variantKey: "compat", "io.kubernetes.cri-o.ContainerType": "sandbox"}, native, shared, "native", "native\n"},
+		{"handler wins over variant", map[string]string{handlerKey: "wasm-smart", variantKey: "compat"}, native, shared, "native", "native\n"},
+		{"unknown handler value", map[string]string{handlerKey: "wasmtime"}, native, shared, "native", "native\n"},
+		{"unknown variant value", map[string]string{variantKey: "compat-fast"}, native, shared, "native", "native\n"},
+		{"no annotation", nil, native, shared, "native", "native\n"},
+		{"absolute symlink entrypoint", map[string]string{variantKey: "compat"}, []string{"/app", "args"}, symlinked, "wasm", "/app\nargs\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			id, bundle := e.newID(), e.bundle(withRootfs(c.rootfs), withReadonlyRoot(),
+				withAnnotations(c.annotations), withArgs(c.args...))
+			r := e.run("run", "--keep", "--bundle", bundle, id)
+			if r.code != 0 || r.stdout != c.stdout {
+				t.Errorf("run: %s\nwant exit 0, stdout %q", r, c.stdout)
+			}
+			if st := e.state(id); st.Handler != c.handler {
+				t.Errorf("handler %q, want %q", st.Handler, c.handler)
+			}
+			e.mustRun("delete", id)
+		})
+	}
+}
+
+// TestWasmCreateRejects checks that create refuses, up front and leaving
+// nothing behind, what compat asks to run as wasm but can't be.
+func TestWasmCreateRejects(t *testing.T) {
+	const compat = variantKey + "=compat"
+	cases := []struct {
+		name    string
+		args    []string
+		content string // written to args[0] in the rootfs, when set
+		wants   []string
+	}{
+		{"ELF entrypoint", []string{"sh"}, "", []string{compat, "/bin/busybox", "not a wasm module"}},
+		{"missing entrypoint", []string{"/missing.wasm"}, "", []string{compat, "/missing.wasm", "no such file"}},
+		{"garbage .wasm", []string{"/garbage.wasm"}, "not a module\n", []string{compat, "/garbage.wasm", "not a wasm module"}},
+		{"component", []string{"/component.wasm"}, "\x00asm\x0d\x00\x01\x00", []string{compat, "/component.wasm", "component"}},
+		{"unresolvable import", []string{"/badimport.wasm"}, "", []string{"badimport.wasm", "env.foo"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			rootfs := e.guestRootfs(true, "badimport.wasm")
+			if c.content != "" {
+				if err := os.WriteFile(filepath.Join(rootfs, c.args[0]), []byte(c.content), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id, bundle := e.newID(), e.bundle(withRootfs(rootfs),
+				withAnnotations(map[string]string{variantKey: "compat"}), withArgs(c.args...))
+			e.mustFail(c.wants, "create", "--bundle", bundle, id)
+			e.assertNothingLeft(id)
+			if dirs := cgroupsNamed(t, id); len(dirs) > 0 {
+				t.Errorf("leftover cgroups: %v", dirs)
+			}
+		})
+	}
+}
+
+// TestWasmGuestView checks what a guest gets of its process spec and how
+// its end becomes the container's exit status.
+func TestWasmGuestView(t *testing.T) {
+	// libcontainer adds HOME when the spec has none, as for any process.
+	extraEnv := []string{"HOME=/home/guest", "EMPTY=", "A=b=c"}
+	cases := []struct {
+		name   string
+		args   []string
+		opts   []specOpt
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"args", []string{"probe.wasm", "args", "a b", "", "-x"}, nil, 0, "/probe.wasm\nargs\na b\n\n-x\n", ""},
+		{"env", []string{"probe.wasm", "env"}, []specOpt{withEnv(extraEnv...)}, 0,
+			strings.Join(append(defaultSpec().Process.Env, extraEnv...), "\n") + "\n", ""},
+		{"cwd", []string{"probe.wasm", "cwd"}, []specOpt{withCwd("/tmp")}, 0, "/tmp\n", ""},
+		{"exit status", []string{"probe.wasm", "exit", "42"}, nil, 42, "", ""},
+		{"wat entrypoint", []string{"exit42.wat"}, nil, 42, "exiting", ""},
+		{"trap", []string{"trap.wasm"}, nil, 134, "", "wasm `unreachable` instruction executed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			id := e.newID()
+			r := e.run("run", "--bundle", e.wasmBundle(c.args, c.opts...), id)
+			if r.code != c.code || r.stdout != c.stdout || !strings.Contains(r.stderr, c.stderr) {
+				t.Errorf("run: %s\nwant exit %d, stdout %q, stderr with %q", r, c.code, c.stdout, c.stderr)
+			}
+			e.assertGone(id)
+		})
+	}
+}
+
+// TestWasmFilesystem checks that the guest's / is the container's root, with
+// the mount flags libcontainer set on it.
+func TestWasmFilesystem(t *testing.T) {
+	t.Run("writable root", func(t *testing.T) {
+		e := newEnv(t)
+		rootfs := e.guestRootfs(false, "probe.wasm")
+		bundle := e.bundle(withRootfs(rootfs), wasmHandler, withArgs("/probe.wasm", "write", "/out.txt", "from the guest"))
+		e.mustRun("run", "--bundle", bundle, e.newID())
+		if got := readFile(t, filepath.Join(rootfs, "out.txt")); got != "from the guest" {
+			t.Errorf("rootfs out.txt has %q", got)
+		}
+	})
+	t.Run("read-only root with a volume", func(t *testing.T) {
+		e := newEnv(t)
+		volume := t.TempDir()
+		vol := withMounts(specs.Mount{Destination: "/data", Type: "bind", Source: volume, Options: []string{"rbind", "rw"}})
+		// The rootfs needs /data to mount the volume on, being read-only.
+		rootfs := e.guestRootfs(false, "probe.wasm")
+		if err := os.Mkdir(filepath.Join(rootfs, "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		run := func(args ...string) result {
+			t.Helper()
+			bundle := e.bundle(withRootfs(rootfs), withReadonlyRoot(), vol, wasmHandler,
+				withArgs(append([]string{"/probe.wasm"}, args...)...))
+			return e.run("run", "--bundle", bundle, e.newID())
+		}
+		// wasmtime reports EROFS to the guest as an I/O error: only the
+		// failure itself is checked.
+		if r := run("write", "/out.txt", "x"); r.code != 1 || !strings.Contains(r.stderr, "open /out.txt") {
+			t.Errorf("write to the read-only root: %s\nwant the probe to fail opening /out.txt", r)
+		}
+		if _, err := os.Stat(filepath.Join(rootfs, "out.txt")); err == nil {
+			t.Errorf("the guest wrote to a read-only root")
+		}
+		if r := run("write", "/data/out.txt", "to the volume"); r.code != 0 {
+			t.Errorf("write to the volume: %s", r)
+		}
+		if got := readFile(t, filepath.Join(volume, "out.txt")); got != "to the volume" {
+			t.Errorf("volume out.txt has %q", got)
+		}
+	})
+}
+
+// TestWasmInit checks the runner from the host: pid 1 of the container's
+// pid namespace, in its cgroups, with nothing of the host to reach.
+func TestWasmInit(t *testing.T) {
+	e := newEnv(t)
+	id, cgPath := e.ownCgroupsPath()
+	bundle := e.wasmBundle([]string{"probe.wasm", "sleep", "100"}, withCgroupsPath(cgPath))
+	e.mustRun("run", "-d", "--bundle", bundle, id)
+	pid := e.state(id).Pid
+	waitGuestLoaded(t, pid)
+	proc := func(name string) string { return fmt.Sprintf("/proc/%d/%s", pid, name) }
+
+	for _, l := range strings.Split(readFile(t, proc("status")), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "NSpid:" && f[len(f)-1] != "1" {
+			t.Errorf("runner is not pid 1 of its pid namespace: %q", l)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(readFile(t, proc("cgroup"))), "\n") {
+		if parts := strings.SplitN(l, ":", 3); len(parts) != 3 || parts[2] != cgPath {
+			t.Errorf("runner cgroup %q, want %s", l, cgPath)
+		}
+	}
+	cgroups := containerCgroups(t, pid)
+
+	// The container runs libcontainer's sealed copy of the binary, never
+	// the host file a process of the container could write through.
+	if exe, err := os.Stat(proc("exe")); err != nil {
+		t.Error(err)
+	} else if host, err := os.Stat(wruncBin); err != nil {
+		t.Error(err)
+	} else if os.SameFile(exe, host) {
+		t.Errorf("/proc/%d/exe is the host's %s", pid, wruncBin)
+	}
+	// Its only directories are the guest's preopens: the container's root
+	// and working directory.
+	root, err := os.Stat(proc("root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cwd, err := os.Stat(proc("cwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds, err := os.ReadDir(proc("fd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		p := proc("fd/" + fd.Name())
+		fi, err := os.Stat(p)
+		if err == nil && fi.IsDir() && !os.SameFile(fi, root) && !os.SameFile(fi, cwd) {
+			target, _ := os.Readlink(p)
+			t.Errorf("runner fd %s is a directory of the host: %s", fd.Name(), target)
+		}
+	}
+
+	e.mustRun("kill", id, "KILL")
+	e.waitStatus(id, specs.StateStopped)
+	waitProcessGone(t, pid)
+	e.mustRun("delete", id)
+	e.assertGone(id)
+	assertCgroupsGone(t, cgroups)
+}
+
+// TestWasmStopSignal checks that TERM stops a guest busy in wasm code, which
+// never returns to the host by itself.
+func TestWasmStopSignal(t *testing.T) {
+	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}} {
+		t.Run(args[0], func(t *testing.T) {
+			e := newEnv(t)
+			id := e.newID()
+			run := e.background("run", "--bundle", e.wasmBundle(args), id)
+			poll(t, "the container to run", func() bool {
+				r := e.run("state", id)
+				return r.code == 0 && strings.Contains(r.stdout, `"running"`)
+			})
+			waitGuestLoaded(t, e.state(id).Pid)
+			e.mustRun("kill", id, "TERM")
+			if r := run.wait(); r.code != 128+15 {
+				t.Errorf("run: %s\nwant exit 143", r)
+			}
+			e.assertGone(id)
+		})
+	}
+}
+
+func TestWasmTerminal(t *testing.T) {
+	e := newEnv(t)
+	id, bundle := e.newID(), e.wasmBundle([]string{"hello.wasm"}, withTerminal())
+	sock, receive := consoleSocket(t)
+	create := e.background("create", "--bundle", bundle, "--console-socket", sock, id)
+	pty := receive()
+	if r := create.wait(); r.code != 0 {
+		t.Fatalf("create: %s", r)
+	}
+	e.mustRun("start", id)
+	readUntil(t, pty, "hello from wasm")
+	e.waitStatus(id, specs.StateStopped)
+}
