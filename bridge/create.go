@@ -108,7 +108,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	if decision.Kind == handler.Wasm && opts.restore == nil {
 		artifact, err := r.useRunner(process, decision.Entrypoint, specMemoryLimit(spec))
 		if err != nil {
-			return -1, err
+			return -1, fmt.Errorf("create %s: %w", opts.ID, err)
 		}
 		defer artifact.Close()
 	}
@@ -188,7 +188,7 @@ func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, mem
 			return nil, err
 		}
 	}
-	artifact, err := r.Cache.Artifact(ep.HostPath, ep.Format == handler.WatText)
+	artifact, err := r.Cache.Artifact(ep.HostPath, ep.ContainerPath, ep.Format == handler.WatText)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (r *Runtime) Precompile(path string) (string, error) {
 	default:
 		return "", fmt.Errorf("precompile %s: not a wasm module", module)
 	}
-	f, err := r.Cache.Artifact(module, format == handler.WatText)
+	f, err := r.Cache.Artifact(module, module, format == handler.WatText)
 	if err != nil {
 		return "", err
 	}

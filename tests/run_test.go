@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,27 +31,13 @@ func TestRunKilledBySignal(t *testing.T) {
 	t.Run("external KILL", func(t *testing.T) {
 		e := newEnv(t)
 		id, bundle := e.newID(), e.bundle(withArgs("sleep", "100"))
-		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-		defer cancel()
-		cmd, collect := e.command(ctx, "run", "--bundle", bundle, id)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		// Not a cleanup: the container's cleanup must run after Wait.
-		defer func() { cancel(); <-done }()
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if r := e.run("state", id); r.code == 0 && strings.Contains(r.stdout, `"running"`) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("container never ran")
-			}
-		}
+		run := e.background("run", "--bundle", bundle, id)
+		poll(t, "the container to run", func() bool {
+			r := e.run("state", id)
+			return r.code == 0 && strings.Contains(r.stdout, `"running"`)
+		})
 		e.mustRun("kill", id, "KILL")
-		<-done
-		if r := collect(); r.code != 128+9 {
+		if r := run.wait(); r.code != 128+9 {
 			t.Errorf("run of a KILLed container: %s\nwant exit 137", r)
 		}
 	})

@@ -53,20 +53,21 @@ type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]by
 
 // Artifact returns an open read-only (O_CLOEXEC) file of the precompiled
 // artifact for the module at hostPath (a .wasm core module, or .wat text when
-// wat is true), compiling it on a miss.
-func (c *Cache) Artifact(hostPath string, wat bool) (*os.File, error) {
-	return c.artifact(hostPath, wat, compile)
+// wat is true), compiling it on a miss. Errors call the module name: the
+// path the container sees, not where its rootfs is on the host.
+func (c *Cache) Artifact(hostPath, name string, wat bool) (*os.File, error) {
+	return c.artifact(hostPath, name, wat, compile)
 }
 
-func (c *Cache) artifact(hostPath string, wat bool, compile compileFunc) (*os.File, error) {
+func (c *Cache) artifact(hostPath, name string, wat bool, compile compileFunc) (*os.File, error) {
 	module, err := os.ReadFile(hostPath)
 	if err != nil {
-		return nil, fmt.Errorf("read module: %w", err)
+		return nil, fmt.Errorf("read module %s: %w", name, err)
 	}
 	if wat {
 		// Keyed by the binary so that a module has one entry whatever its source form.
 		if module, err = wasmtime.Wat2Wasm(string(module)); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", hostPath, err)
+			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
 	}
 	engine := NewEngine()
@@ -80,7 +81,7 @@ func (c *Cache) artifact(hostPath string, wat bool, compile compileFunc) (*os.Fi
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
-	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) { return compile(engine, module, hostPath) })
+	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) { return compile(engine, module, name) })
 	if err != nil {
 		return nil, err
 	}

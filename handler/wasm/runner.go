@@ -169,8 +169,10 @@ func run(engine *wasmtime.Engine, o runnerOptions) error {
 	return err
 }
 
-// loadArtifact maps the precompiled module and closes its fd, so that no
-// host file stays open while guest code runs.
+// loadArtifact maps the precompiled module and closes the inherited fd.
+// wasmtime keeps a read-only fd of its own on the artifact for its memory
+// images while the guest runs; the runner is non-dumpable (RunnerMain), so
+// no other process of the container can reach it through /proc/1.
 func loadArtifact(engine *wasmtime.Engine, fd int) (*wasmtime.Module, error) {
 	f := os.NewFile(uintptr(fd), "wasm artifact")
 	defer f.Close()
