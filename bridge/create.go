@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/handler/wasm"
@@ -73,6 +74,10 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	// libcontainer resolves relative paths in the spec, and records the
 	// bundle, from the working directory.
 	if err := os.Chdir(bundle); err != nil {
+		return -1, fmt.Errorf("bundle: %w", err)
+	}
+	// As libcontainer sees it: the kernel's path, free of symlinks.
+	if bundle, err = unix.Getwd(); err != nil {
 		return -1, fmt.Errorf("bundle: %w", err)
 	}
 	spec, err := LoadSpec(bundle)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/wrunc/wrunc/handler"
 )
@@ -18,6 +19,9 @@ func (r *Runtime) Precompile(path string) (string, error) {
 	}
 	module, format := path, handler.NotWasm
 	if st.IsDir() {
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return "", fmt.Errorf("precompile: %w", err)
+		}
 		spec, err := LoadSpec(path)
 		if err != nil {
 			return "", err

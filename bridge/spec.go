@@ -61,6 +61,12 @@ func validateSpec(spec *specs.Spec, bundle string) error {
 	if !st.IsDir() {
 		return fmt.Errorf("rootfs %s is not a directory", rootfs)
 	}
+	// libcontainer refuses such a rootfs too, but only after the handler has
+	// been chosen by reading the image: through a symlink that would read
+	// wherever it points on the host.
+	if real, err := filepath.EvalSymlinks(rootfs); err != nil || real != rootfs {
+		return fmt.Errorf("rootfs %s: not an absolute path, or a symlink", rootfs)
+	}
 	if spec.Linux == nil {
 		return errors.New("linux section must be set")
 	}
