@@ -92,6 +92,10 @@ func parseRunnerArgs(args []string) (runnerOptions, error) {
 
 // RunnerMain is the in-container entry point; returns the exit status. args is os.Args.
 func RunnerMain(args []string) int {
+	// First of all: until we subscribe, a stop signal ends the runner with
+	// the Go runtime's status 2 instead of 128+signal.
+	stops := make(chan os.Signal, 1)
+	signal.Notify(stops, stopSignals...)
 	// Other processes of the container (exec'd ones) must not reach our fds
 	// or mappings through /proc/1: they lead to the host's cached artifact.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
@@ -104,7 +108,7 @@ func RunnerMain(args []string) int {
 		return 1
 	}
 	engine := NewEngine()
-	stoppedBy := handleStopSignals(engine)
+	stoppedBy := handleStopSignals(engine, stops)
 	err = run(engine, o)
 	if sig := stoppedBy.Load(); sig != 0 {
 		return 128 + int(sig)
@@ -114,12 +118,10 @@ func RunnerMain(args []string) int {
 
 // handleStopSignals makes stop signals end the guest. The runner is pid 1 of
 // its pid namespace, so the kernel drops signals it has no handler for.
-func handleStopSignals(engine *wasmtime.Engine) *atomic.Int32 {
+func handleStopSignals(engine *wasmtime.Engine, stops <-chan os.Signal) *atomic.Int32 {
 	var stoppedBy atomic.Int32
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, stopSignals...)
 	go func() {
-		sig := (<-sigs).(syscall.Signal)
+		sig := (<-stops).(syscall.Signal)
 		stoppedBy.Store(int32(sig))
 		engine.IncrementEpoch()
 		time.Sleep(stopGrace)
