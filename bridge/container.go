@@ -151,6 +151,7 @@ func (r *Runtime) Start(id string) error {
 	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
+		lock.releaseGone()
 		return err
 	}
 	status, err := c.Status()
@@ -228,6 +229,9 @@ func (r *Runtime) Delete(id string, force bool) error {
 			}
 			lock.releaseGone()
 			return nil
+		}
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			lock.releaseGone()
 		}
 		return err
 	}

@@ -28,6 +28,10 @@ type idLock struct {
 }
 
 func (r *Runtime) lockID(id string) (*idLock, error) {
+	// The id names a file: it must not lead out of the lock directory.
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
 	l := &idLock{root: r.Root, path: filepath.Join(r.Root, ownDir, "locks", id)}
 	err := r.inOwnDir(l.path, func() (err error) {
 		l.f, err = lockfile.Lock(l.path, unix.LOCK_EX)
@@ -40,16 +44,19 @@ func (r *Runtime) lockID(id string) (*idLock, error) {
 }
 
 // inOwnDir runs create, which makes path, once path's directory exists:
-// again if another wrunc removed the directory in between (see tidyOwnDir).
+// again if another wrunc removed a directory of it in between (tidyOwnDir).
+// The bound only guards against a bug; the race is lost a few times at most.
 func (r *Runtime) inOwnDir(path string, create func() error) error {
-	for {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
+	var err error
+	for range 1000 {
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			err = create()
 		}
-		if err := create(); !errors.Is(err, os.ErrNotExist) {
+		if !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
+	return err
 }
 
 // tidyOwnDir removes wrunc's directories in the root once they are empty,
