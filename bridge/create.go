@@ -8,7 +8,9 @@ import (
 	"regexp"
 
 	_ "github.com/opencontainers/cgroups/devices" // lets libcontainer's cgroup managers program device rules
+	devconfig "github.com/opencontainers/cgroups/devices/config"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -131,6 +133,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		return -1, fmt.Errorf("create %s: %w", opts.ID, err)
 	}
 	config.Labels = append(config.Labels, handlerLabel+string(decision.Kind))
+	relaxConfig(config)
 
 	if err := r.recordPending(opts.ID, config); err != nil {
 		return -1, err
@@ -182,6 +185,27 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	return status, err
 }
 
+// relaxConfig accepts what runc did before libcontainer grew stricter, where
+// the stricter check refuses configs the OCI spec allows.
+func relaxConfig(config *configs.Config) {
+	for _, m := range config.Mounts {
+		// The kernel ignores filesystem options on a bind mount; refusing
+		// the mount, as libcontainer now does, breaks configs that work
+		// with runc 1.1.
+		if m.IsBind() && m.Data != "" {
+			logrus.Warnf("mount %s: ignoring filesystem options %q, which a bind mount cannot have", m.Destination, m.Data)
+			m.Data = ""
+		}
+	}
+	for _, d := range config.Devices {
+		// A FIFO has no device number, whatever the config says; libcontainer
+		// would compare the new node's 0:0 with it and fail.
+		if d.Type == devconfig.FifoDevice {
+			d.Major, d.Minor = 0, 0
+		}
+	}
+}
+
 // useRunner makes p run the wasm module at ep through wrunc's runner: the
 // module is compiled here, on the host, and the runner inside the container
 // only maps the artifact. The returned file is the caller's to close once
@@ -193,7 +217,12 @@ func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, mem
 			return nil, err
 		}
 	}
-	artifact, err := r.Cache.Artifact(ep.HostPath, ep.ContainerPath, ep.Format == handler.WatText)
+	module, err := ep.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer module.Close()
+	artifact, err := r.Cache.Artifact(module, ep.ContainerPath, ep.Format == handler.WatText)
 	if err != nil {
 		return nil, err
 	}

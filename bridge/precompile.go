@@ -13,54 +13,65 @@ import (
 // of a bundle that would run as wasm, so that the first create of it on this
 // node does not pay for compilation. It returns the module compiled.
 func (r *Runtime) Precompile(path string) (string, error) {
-	st, err := os.Stat(path)
+	src, name, format, err := precompileSource(path)
 	if err != nil {
-		return "", fmt.Errorf("precompile: %w", err)
-	}
-	module, format := path, handler.NotWasm
-	if st.IsDir() {
-		if path, err = filepath.EvalSymlinks(path); err != nil {
-			return "", fmt.Errorf("precompile: %w", err)
-		}
-		spec, err := LoadSpec(path)
-		if err != nil {
-			return "", err
-		}
-		d, err := handler.Select(spec, RootfsPath(spec, path))
-		if err != nil {
-			return "", err
-		}
-		if d.Kind != handler.Wasm {
-			return "", fmt.Errorf("precompile %s: the bundle runs natively (%s)", path, d.Reason)
-		}
-		module, format = d.Entrypoint.HostPath, d.Entrypoint.Format
-	} else if format, err = sniffFile(path); err != nil {
 		return "", err
 	}
+	defer src.Close()
 	switch format {
 	case handler.CoreModule, handler.WatText:
 	case handler.Component:
-		return "", fmt.Errorf("precompile %s: a wasm component: components are not supported yet", module)
+		return "", fmt.Errorf("precompile %s: a wasm component: components are not supported yet", name)
 	default:
-		return "", fmt.Errorf("precompile %s: not a wasm module", module)
+		return "", fmt.Errorf("precompile %s: not a wasm module", name)
 	}
-	f, err := r.Cache.Artifact(module, module, format == handler.WatText)
+	f, err := r.Cache.Artifact(src, name, format == handler.WatText)
 	if err != nil {
 		return "", err
 	}
-	return module, f.Close()
+	return name, f.Close()
 }
 
-func sniffFile(path string) (handler.Format, error) {
-	f, err := os.Open(path)
+// precompileSource opens the module path names: the file itself, or the
+// entrypoint of the bundle at path, opened inside its rootfs as create does.
+func precompileSource(path string) (*os.File, string, handler.Format, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return handler.NotWasm, fmt.Errorf("precompile: %w", err)
+		return nil, "", 0, fmt.Errorf("precompile: %w", err)
 	}
-	defer f.Close()
-	header := make([]byte, 8)
-	n, err := io.ReadFull(f, header)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return handler.NotWasm, fmt.Errorf("precompile %s: %w", path, err)
+	if !st.IsDir() {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("precompile: %w", err)
+		}
+		header := make([]byte, 8)
+		n, err := io.ReadFull(f, header)
+		if err == nil || err == io.ErrUnexpectedEOF || err == io.EOF {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			f.Close()
+			return nil, "", 0, fmt.Errorf("precompile %s: %w", path, err)
+		}
+		return f, path, handler.Sniff(path, header[:n]), nil
 	}
-	return handler.Sniff(path, header[:n]), nil
+	if path, err = filepath.EvalSymlinks(path); err != nil {
+		return nil, "", 0, fmt.Errorf("precompile: %w", err)
+	}
+	spec, err := LoadSpec(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	d, err := handler.Select(spec, RootfsPath(spec, path))
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if d.Kind != handler.Wasm {
+		return nil, "", 0, fmt.Errorf("precompile %s: the bundle runs natively (%s)", path, d.Reason)
+	}
+	f, err := d.Entrypoint.Open()
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("precompile %s: %w", path, err)
+	}
+	return f, d.Entrypoint.ContainerPath, d.Entrypoint.Format, nil
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"golang.org/x/sys/unix"
 )
 
 // defaultPath is searched when process.env has no PATH.
@@ -22,6 +24,31 @@ type Entrypoint struct {
 	ContainerPath string // absolute, as the container sees it, after PATH lookup and symlinks
 	HostPath      string // the same file on the host: securejoin(rootfs, ContainerPath)
 	Format        Format
+	rootfs        string
+}
+
+// Open opens the entrypoint for reading, resolving it inside the rootfs
+// again: the image may have swapped it, or a directory on its path, for a
+// symlink since it was resolved, and reading HostPath would follow that
+// symlink out to the host.
+func (e *Entrypoint) Open() (*os.File, error) {
+	handle, err := pathrs.OpenInRoot(e.rootfs, e.ContainerPath)
+	if err != nil {
+		return nil, fmt.Errorf("open %s in rootfs: %w", e.ContainerPath, err)
+	}
+	defer handle.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(handle.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("open %s in rootfs: %w", e.ContainerPath, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("open %s in rootfs: %w", e.ContainerPath, errNotRegular)
+	}
+	f, err := pathrs.Reopen(handle, unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open %s in rootfs: %w", e.ContainerPath, err)
+	}
+	return f, nil
 }
 
 // notFound reads better in a one-line error than fs.ErrNotExist, yet
@@ -58,7 +85,7 @@ func resolve(rootfs, args0, cwd string, env []string) (*Entrypoint, []byte, erro
 	}
 	// SecureJoin returns rootfs joined with the resolved in-container path.
 	containerPath := path.Join("/", filepath.ToSlash(strings.TrimPrefix(host, rootfs)))
-	return &Entrypoint{ContainerPath: containerPath, HostPath: host, Format: Sniff(containerPath, header)}, header, nil
+	return &Entrypoint{ContainerPath: containerPath, HostPath: host, Format: Sniff(containerPath, header), rootfs: rootfs}, header, nil
 }
 
 // lookPath mirrors exec.LookPath as run by runc inside the container, and

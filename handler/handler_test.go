@@ -145,9 +145,18 @@ func TestResolveEntrypoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Entrypoint{ContainerPath: tc.want, HostPath: filepath.Join(rootfs, tc.want), Format: tc.format}
+			want := Entrypoint{ContainerPath: tc.want, HostPath: filepath.Join(rootfs, tc.want), Format: tc.format, rootfs: rootfs}
 			if *ep != want {
 				t.Errorf("got %+v, want %+v", *ep, want)
+			}
+			// What create reads must be that same file.
+			f, err := ep.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got, _ := f.Stat(); !os.SameFile(got, mustStat(t, want.HostPath)) {
+				t.Errorf("Open opened %s, want %s", f.Name(), want.HostPath)
 			}
 		})
 	}
@@ -266,5 +275,43 @@ func TestSelectReason(t *testing.T) {
 func TestSelectNilSpec(t *testing.T) {
 	if _, err := Select(nil, t.TempDir()); err == nil {
 		t.Error("Select(nil) succeeded")
+	}
+}
+
+func mustStat(t *testing.T, path string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}
+
+// Open resolves again inside the rootfs: an entrypoint swapped for a
+// symlink to a host file after it was resolved must not lead out.
+func TestEntrypointOpenAfterSwap(t *testing.T) {
+	rootfs, host := t.TempDir(), filepath.Join(t.TempDir(), "host.wasm")
+	if err := os.WriteFile(host, []byte("\x00asm\x01\x00\x00\x00host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(rootfs, "app.wasm")
+	if err := os.WriteFile(app, []byte("\x00asm\x01\x00\x00\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := ResolveEntrypoint(rootfs, "/app.wasm", "/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(app); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(host, app); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := ep.Open(); err == nil {
+		defer f.Close()
+		if got, _ := f.Stat(); os.SameFile(got, mustStat(t, host)) {
+			t.Fatalf("Open followed the swapped-in symlink to the host's %s", host)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,15 +53,16 @@ const (
 type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error)
 
 // Artifact returns an open read-only (O_CLOEXEC) file of the precompiled
-// artifact for the module at hostPath (a .wasm core module, or .wat text when
-// wat is true), compiling it on a miss. Errors call the module name: the
-// path the container sees, not where its rootfs is on the host.
-func (c *Cache) Artifact(hostPath, name string, wat bool) (*os.File, error) {
-	return c.artifact(hostPath, name, wat, compile)
+// artifact for the module read from src (a .wasm core module, or .wat text
+// when wat is true), compiling it on a miss. The caller opens src, safely
+// within the container's rootfs. Errors call the module name: the path the
+// container sees, not where its rootfs is on the host.
+func (c *Cache) Artifact(src *os.File, name string, wat bool) (*os.File, error) {
+	return c.artifact(src, name, wat, compile)
 }
 
-func (c *Cache) artifact(hostPath, name string, wat bool, compile compileFunc) (*os.File, error) {
-	module, err := os.ReadFile(hostPath)
+func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*os.File, error) {
+	module, err := io.ReadAll(src)
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", name, err)
 	}

@@ -25,6 +25,16 @@ func countingCompile(n *atomic.Int32) compileFunc {
 	}
 }
 
+func openModule(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 func inode(t *testing.T, f *os.File) uint64 {
 	t.Helper()
 	var st unix.Stat_t
@@ -37,7 +47,7 @@ func inode(t *testing.T, f *os.File) uint64 {
 // mustArtifact returns a usable artifact and its inode.
 func mustArtifact(t *testing.T, c *Cache, path string, wat bool, compile compileFunc) uint64 {
 	t.Helper()
-	f, err := c.artifact(path, path, wat, compile)
+	f, err := c.artifact(openModule(t, path), path, wat, compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +80,7 @@ func TestArtifactCompilesOnce(t *testing.T) {
 
 func TestArtifactFile(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
-	f, err := c.Artifact(filepath.Join(guests, "trap.wasm"), "/trap.wasm", false)
+	f, err := c.Artifact(openModule(t, filepath.Join(guests, "trap.wasm")), "/trap.wasm", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +212,7 @@ func TestArtifactRejectsUnrunnableModules(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &Cache{Dir: t.TempDir()}
-			f, err := c.Artifact(path, path, true)
+			f, err := c.Artifact(openModule(t, path), path, true)
 			if err == nil {
 				f.Close()
 				t.Fatal("no error")
@@ -219,7 +229,7 @@ func TestArtifactRejectsUnrunnableModules(t *testing.T) {
 
 func TestArtifactBadImportMessage(t *testing.T) {
 	path := filepath.Join(guests, "badimport.wasm")
-	_, err := (&Cache{Dir: t.TempDir()}).Artifact(path, path, false)
+	_, err := (&Cache{Dir: t.TempDir()}).Artifact(openModule(t, path), path, false)
 	want := "module " + path + " imports env.foo, which wrunc does not provide"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)

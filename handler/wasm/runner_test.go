@@ -21,7 +21,7 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 	t.Helper()
 	// Shared by all tests, so that each guest is compiled once.
 	cache := &Cache{Dir: filepath.Join(guests, "cache")}
-	artifact, err := cache.Artifact(filepath.Join(guests, module), "/"+module, false)
+	artifact, err := cache.Artifact(openModule(t, filepath.Join(guests, module)), "/"+module, false)
 	if err != nil {
 		t.Fatal(err)
 	}
