@@ -5,7 +5,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags "-static"
 SOURCES := $(shell find . -name '*.go' -not -path './tests/*' -not -path './testdata/*') go.mod go.sum
 SHELL   := /bin/bash
 
-.PHONY: all test unit integration lint demo bench clean
+.PHONY: all test unit integration conformance engines lint demo bench clean
 
 all: bin/wrunc
 
@@ -23,6 +23,16 @@ unit:
 
 integration: bin/wrunc
 	CGO_ENABLED=1 $(GO) test -tags '$(TAGS)' -count=1 -timeout 45m ./tests/
+
+# wrunc under real engines: podman through conmon, containerd through its
+# runc v2 shim (ctr and the CRI), each started privately by the suite.
+engines: bin/wrunc
+	CGO_ENABLED=1 $(GO) test -tags '$(TAGS)' -count=1 -timeout 30m ./tests/engines/
+
+# The OCI runtime-tools validation programs, against the expected failures
+# listed in conformance/expected-failures.txt.
+conformance: bin/wrunc
+	./scripts/conformance.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out" >&2; exit 1; }

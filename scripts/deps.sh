@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing wrunc needs on a Debian host, as root.
 set -euo pipefail
-packages=(build-essential pkg-config libseccomp-dev busybox-static wabt runc jq bc criu)
+packages=(build-essential pkg-config libseccomp-dev busybox-static wabt runc jq bc criu
+	podman conmon buildah skopeo containerd)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, lints, builds the static
-# binary and runs unit and integration tests (real containers; needs root).
+# binary, runs unit and integration tests (real containers; needs root) and
+# the OCI runtime-tools validation programs, then the same binary under real
+# engines (podman, containerd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "the test suite creates real containers: run it as root" >&2; exit 1; }
@@ -9,3 +11,5 @@ make lint
 make bin/wrunc
 make unit
 make integration
+make conformance
+make engines
