@@ -247,10 +247,13 @@ func (r *Runtime) Delete(id string, force bool) error {
 	default:
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, status)
 	}
+	// Destroy reports a failing poststop hook after the container is gone.
+	if _, serr := os.Stat(filepath.Join(r.Root, id)); errors.Is(serr, os.ErrNotExist) {
+		lock.releaseGone()
+	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
-	lock.releaseGone()
 	return nil
 }
 

@@ -83,6 +83,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The programs run the runtime with its default root. Whatever wrunc keeps
+# there for a container must be gone with it: a lock left behind is a leak.
+locks=/run/wrunc/@wrunc/locks
+locks_before=$(ls "$locks" 2>/dev/null | sort || true)
+
 # tap_counts FILE prints the ok, not ok and skip counts of a program's output,
 # then the number of its TAP documents that are broken. Programs print one
 # document per group of checks (each with its own plan, often at the end), and
@@ -173,6 +178,11 @@ for prog in "${unexpected[@]}"; do
 	printf '==== %s: stderr\n' "$prog"
 	cat "$run/logs/$prog.stderr"
 done
+leaked=$(comm -13 <(echo "$locks_before") <(ls "$locks" 2>/dev/null | sort || true) | grep . || true)
+if [ -n "$leaked" ] && [[ $runtime == */wrunc ]]; then
+	echo "locks left in $locks by the programs' containers:" $leaked >&2
+	exit 1
+fi
 if ((${#unexpected[@]})); then
 	echo "unexpected failures: ${unexpected[*]}" >&2
 	exit 1
