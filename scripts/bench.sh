@@ -4,21 +4,26 @@
 #   native run of busybox true, wrunc vs runc; warm wasm hello vs native;
 #   first start of a never-seen module; memory of idle wasm containers;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
-# Usage (as root): scripts/bench.sh [ROUNDS]   (also: make bench)
+# Usage (as root): [CTR_RUNS=N] scripts/bench.sh [ROUNDS]   (also: make bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "containers need root: run as root" >&2; exit 1; }
 rounds=${1:-30}
 idle=${IDLE_CONTAINERS:-10}
+ctr_runs=${CTR_RUNS:-100}
 source scripts/deps.sh
+source scripts/bench-containerd.sh
 make -s bin/wrunc
 
 work=$(mktemp -d /var/tmp/wrunc-bench.XXXXXX)
 cleanup() {
+	ctrd_stop
 	for id in $("$wrunc" --root "$work/state" list -q 2>/dev/null); do "$wrunc" --root "$work/state" delete -f "$id"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# ctr forwards a ^C to its container and may then exit 0: stop anyway.
+trap 'exit 130' INT TERM
 # A copy outside the state root's tree: libcontainer seals the binary with an
 # overlay on its directory, which must not contain the state directory.
 mkdir -p "$work/bin"
@@ -53,6 +58,7 @@ ms() {
 }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+total() { awk '{s += $1} END {printf "%.0f", s}'; }
 
 "${W[@]}" precompile "$work/wasm" >/dev/null # warm
 for i in $(seq "$rounds"); do
@@ -85,6 +91,20 @@ for i in $(seq "$idle"); do
 done
 for i in $(seq "$idle"); do "${W[@]}" delete -f "idle$i"; done
 
+# Sequential `ctr run`s, wasm with wrunc and native busybox with runc,
+# interleaved, after a warm-up run of each.
+ctr_skipped=$(ctrd_unavailable)
+if [ -z "$ctr_skipped" ]; then
+	ctrd_start "$work/containerd" "$work/cache" /bin/busybox "$work/guests/hello.wasm"
+	ctrd_run "$wrunc" wasm cw0 >/dev/null
+	ctrd_run "$runc" busybox cr0 /bin/busybox true
+	for i in $(seq "$ctr_runs"); do
+		ms ctrd_run "$wrunc" wasm "cw$i" >>"$work/t.ctr-wasm"
+		ms ctrd_run "$runc" busybox "cr$i" /bin/busybox true >>"$work/t.ctr-native"
+	done
+	ctr_wasm=$(median <"$work/t.ctr-wasm") ctr_native=$(median <"$work/t.ctr-native")
+fi
+
 printf '\n%-58s %10s %8s\n' "benchmark (median of $rounds, ms)" value ratio
 printf '%-58s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00
 printf '%-58s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")"
@@ -93,3 +113,9 @@ printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) 
 printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
 printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"
 printf '%-58s %10s\n' "idle wasm container: RSS per container (KiB)" "$((rss / idle))"
+if [ -n "$ctr_skipped" ]; then
+	printf '%s\n' "ctr run wasm (wrunc) vs busybox (runc): skipped, $ctr_skipped"
+else
+	printf '%-58s %10s %8s\n' "ctr run busybox true: runc ($ctr_runs runs in $(total <"$work/t.ctr-native") ms)" "$ctr_native" 1.00
+	printf '%-58s %10s %8s\n' "ctr run wasm hello: wrunc (vs runc; $ctr_runs runs in $(total <"$work/t.ctr-wasm") ms)" "$ctr_wasm" "$(ratio "$ctr_wasm" "$ctr_native")"
+fi
