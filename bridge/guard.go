@@ -107,8 +107,15 @@ func (r *Runtime) recordPending(id string, config *configs.Config) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", id, err)
 	}
+	// By rename, so that the record is whole or absent whenever wrunc dies.
 	path := r.pendingPath(id)
-	if err := r.inOwnDir(path, func() error { return os.WriteFile(path, data, 0o600) }); err != nil {
+	tmp := path + ".tmp"
+	err = r.inOwnDir(tmp, func() error { return os.WriteFile(tmp, data, 0o600) })
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("create %s: %w", id, err)
 	}
 	return nil
@@ -124,11 +131,8 @@ func (r *Runtime) dropPending(id string) {
 // state directory.
 func (r *Runtime) removeHalfCreated(id string) error {
 	data, err := os.ReadFile(r.pendingPath(id))
-	if err == nil {
-		var p pending
-		if err := json.Unmarshal(data, &p); err != nil {
-			return fmt.Errorf("delete %s: pending record: %w", id, err)
-		}
+	var p pending
+	if err == nil && json.Unmarshal(data, &p) == nil && p.Cgroup != nil {
 		m, err := manager.NewWithPaths(p.Cgroup, p.Paths)
 		if err != nil {
 			return fmt.Errorf("delete %s: cgroup manager: %w", id, err)
@@ -136,9 +140,12 @@ func (r *Runtime) removeHalfCreated(id string) error {
 		if err := killCgroup(m); err != nil {
 			return fmt.Errorf("delete %s: %w", id, err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
+	// No record, or one torn by a kill while it was written: either way
+	// nothing was created from it yet.
+	_ = os.Remove(r.pendingPath(id) + ".tmp")
 	if err := os.RemoveAll(filepath.Join(r.Root, id)); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
