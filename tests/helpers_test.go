@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -146,10 +147,19 @@ type env struct {
 // test has its own --root and random ids, so nothing is shared.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := newSerialEnv(t)
+	t.Parallel()
+	return e
+}
+
+// newSerialEnv is newEnv for a test that loads the whole machine: it runs
+// alone, before the parallel tests, so that it neither slows them down nor
+// is slowed by them.
+func newSerialEnv(t *testing.T) *env {
+	t.Helper()
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	t.Parallel()
 	return &env{t: t, root: t.TempDir()}
 }
 
@@ -214,20 +224,41 @@ func (e *env) run(args ...string) result {
 // runIn is run with a working directory, for relative paths.
 func (e *env) runIn(dir string, args ...string) result {
 	e.t.Helper()
+	return e.runWith(func(cmd *exec.Cmd) { cmd.Dir = dir }, args...)
+}
+
+// runWith is run with the command adjusted by setup: its environment, the
+// files it inherits.
+func (e *env) runWith(setup func(*exec.Cmd), args ...string) result {
+	e.t.Helper()
+	r, err := e.tryWith(setup, args...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// try is run for goroutines other than the test's, which must not end the
+// test: it returns the failure to run the command instead.
+func (e *env) try(args ...string) (result, error) {
+	return e.tryWith(func(*exec.Cmd) {}, args...)
+}
+
+func (e *env) tryWith(setup func(*exec.Cmd), args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd, collect := e.command(ctx, args...)
-	cmd.Dir = dir
+	setup(cmd)
 	err := cmd.Run()
 	r := collect()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
-		e.t.Fatalf("%s %v: %v", wruncBin, args, err)
+		return r, fmt.Errorf("%s %v: %w", wruncBin, args, err)
 	}
 	if ctx.Err() != nil {
-		e.t.Fatalf("%s %v timed out after %v\n%s", wruncBin, args, cmdTimeout, r)
+		return r, fmt.Errorf("%s %v timed out after %v\n%s", wruncBin, args, cmdTimeout, r)
 	}
-	return r
+	return r, nil
 }
 
 // mustRun is run that fails the test unless the command exits 0.
@@ -875,4 +906,111 @@ func handles(t *testing.T, pid int, sig syscall.Signal) bool {
 func signalPending(t *testing.T, pid int, sig syscall.Signal) bool {
 	t.Helper()
 	return (sigMask(t, pid, "SigPnd")|sigMask(t, pid, "ShdPnd"))&(1<<(sig-1)) != 0
+}
+
+// mustFailOneLine is mustFail that also wants the error said in exactly one
+// line, which is what an engine shows its user of a runtime failure.
+func (e *env) mustFailOneLine(wants []string, args ...string) result {
+	e.t.Helper()
+	r := e.mustFail(wants, args...)
+	assertOneErrorLine(e.t, r)
+	return r
+}
+
+// assertOneErrorLine wants one level=error line, and nothing else but
+// warnings (libcontainer's, about the test spec's ambient capabilities).
+func assertOneErrorLine(t *testing.T, r result) {
+	t.Helper()
+	errs := 0
+	for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+		switch {
+		case strings.Contains(l, "level=error"):
+			errs++
+		case !strings.Contains(l, "level=warning"):
+			errs = -1
+		}
+	}
+	if errs != 1 {
+		t.Errorf("want exactly one level=error line on stderr: %s", r)
+	}
+}
+
+// assertClean checks that nothing of id is left on the node: no state (see
+// assertNothingLeft), and no cgroup, mount or process of it.
+func (e *env) assertClean(id string) {
+	e.t.Helper()
+	e.assertNothingLeft(id)
+	for kind, leaks := range map[string][]string{
+		"cgroups":   cgroupsNamed(e.t, id),
+		"mounts":    mountsMentioning(e.t, id, e.root+"/"),
+		"processes": processesMentioning(id, e.root+"/"),
+	} {
+		if len(leaks) > 0 {
+			e.t.Errorf("%s left by %s: %v", kind, id, leaks)
+		}
+	}
+}
+
+// mountsMentioning returns the lines of our mountinfo that contain any of
+// needles.
+func mountsMentioning(t *testing.T, needles ...string) []string {
+	t.Helper()
+	var found []string
+	for _, l := range strings.Split(readFile(t, "/proc/self/mountinfo"), "\n") {
+		if containsAny(l, needles) {
+			found = append(found, l)
+		}
+	}
+	return found
+}
+
+// processesMentioning describes every process but ours whose command line,
+// cgroups, working directory, open files or mappings mention any of
+// needles: a container's processes, and a runtime's orphaned children that
+// never reached the container's cgroup.
+func processesMentioning(needles ...string) []string {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var found []string
+	for _, p := range procs {
+		pid, _ := strconv.Atoi(filepath.Base(p))
+		if pid == os.Getpid() || processGone(pid) {
+			continue
+		}
+		var seen []string
+		for _, f := range []string{"cmdline", "cgroup", "maps"} {
+			b, _ := os.ReadFile(filepath.Join(p, f))
+			seen = append(seen, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+		links, _ := filepath.Glob(filepath.Join(p, "fd", "*"))
+		for _, l := range append(links, filepath.Join(p, "cwd")) {
+			target, _ := os.Readlink(l)
+			seen = append(seen, target)
+		}
+		if s := strings.Join(seen, "\n"); containsAny(s, needles) {
+			cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+			found = append(found, fmt.Sprintf("%d %q", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		}
+	}
+	return found
+}
+
+func containsAny(s string, needles []string) bool {
+	for _, n := range needles {
+		if strings.Contains(s, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// fileHash returns the sha256 of the file at path, to tell whether anything
+// wrote to it.
+func fileHash(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
