@@ -1,5 +1,5 @@
 GO      ?= go
-TAGS    := seccomp netgo osusergo
+TAGS    := seccomp netgo osusergo urfave_cli_no_docs
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags "-static"
 SOURCES := $(shell find . -name '*.go' -not -path './tests/*' -not -path './testdata/*') go.mod go.sum

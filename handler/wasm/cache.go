@@ -338,12 +338,12 @@ func mappedDigest(f *os.File) (string, error) {
 	return digestOf(data), nil
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // digestOf is CRC-32C, which the CPU computes at memory speed: every create
 // checks a multi-megabyte artifact with it.
 func digestOf(data []byte) string {
-	return fmt.Sprintf("%d %08x\n", len(data), crc32.Checksum(data, castagnoli))
+	// MakeTable is cached by crc32 itself; building it at package init would
+	// cost every wrunc process, the in-container ones too.
+	return fmt.Sprintf("%d %08x\n", len(data), crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
 }
 
 // writeReplace puts data at path by renaming a new file over it: a runner may
