@@ -1,12 +1,12 @@
 package wasm
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,7 +62,7 @@ func (c *Cache) Artifact(src *os.File, name string, wat bool) (*os.File, error) 
 }
 
 func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*os.File, error) {
-	module, err := io.ReadAll(src)
+	module, err := readModule(src)
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", name, err)
 	}
@@ -95,6 +95,20 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 		}
 	}
 	return f, nil
+}
+
+// readModule reads src whole into a buffer of its size: growing one from
+// io.ReadAll's 512 bytes cost more than hashing a multi-megabyte module.
+// (Hashing a mapping would cost less still, but whoever else can write the
+// rootfs could truncate the file under it and fault the create.)
+func readModule(src *os.File) ([]byte, error) {
+	st, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
+	_, err = buf.ReadFrom(src)
+	return buf.Bytes(), err
 }
 
 // lockedArtifact opens base's artifact, building it first when it is
