@@ -8,6 +8,8 @@ import (
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var cacheCommand = &cli.Command{
@@ -17,14 +19,7 @@ var cacheCommand = &cli.Command{
 		{
 			Name:  "ls",
 			Usage: "list cached modules, least recently used first",
-			Action: func(ctx *cli.Context) error {
-				if err := checkArgs(ctx, 0, 0); err != nil {
-					return err
-				}
-				rt, err := runtimeOf(ctx)
-				if err != nil {
-					return err
-				}
+			Action: runtimeAction(0, 0, func(ctx *cli.Context, rt *bridge.Runtime) error {
 				entries, err := rt.Cache.Entries()
 				if err != nil {
 					return err
@@ -35,7 +30,7 @@ var cacheCommand = &cli.Command{
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, units.BytesSize(float64(e.Size)), e.LastUsed.Format(time.RFC3339))
 				}
 				return tw.Flush()
-			},
+			}),
 		},
 		{
 			Name:  "prune",
@@ -43,14 +38,7 @@ var cacheCommand = &cli.Command{
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "all", Usage: "evict every module not in use by a create"},
 			},
-			Action: func(ctx *cli.Context) error {
-				if err := checkArgs(ctx, 0, 0); err != nil {
-					return err
-				}
-				rt, err := runtimeOf(ctx)
-				if err != nil {
-					return err
-				}
+			Action: runtimeAction(0, 0, func(ctx *cli.Context, rt *bridge.Runtime) error {
 				bound := rt.Cache.MaxSize
 				switch {
 				case ctx.Bool("all"):
@@ -63,7 +51,7 @@ var cacheCommand = &cli.Command{
 					fmt.Fprintf(ctx.App.Writer, "evicted %s (%s)\n", e.Key, units.BytesSize(float64(e.Size)))
 				}
 				return err
-			},
+			}),
 		},
 	},
 }

@@ -33,16 +33,9 @@ var checkpointCommand = &cli.Command{
 		&cli.StringFlag{Name: "page-server", Usage: "ADDRESS:PORT of the page server"},
 		&cli.BoolFlag{Name: "pre-dump", Usage: "dump the container's memory only, and leave it running"},
 	}, criuFlags...),
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		return rt.Checkpoint(ctx.Args().First(), criuOptions(ctx))
-	},
+	}),
 }
 
 // criuOptions reads the CRIU flags; those a command lacks read as unset.

@@ -21,22 +21,15 @@ var createCommand = &cli.Command{
 	Usage:     "create a container",
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
-	Action: func(ctx *cli.Context) error {
-		_, err := createOrRun(ctx, false)
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
+		_, err := createOrRun(ctx, rt, false)
 		return err
-	},
+	}),
 }
 
 // createOrRun is `create` (start=false) and `run`, which differ only in
 // whether the process is started and whether wrunc stays in the foreground.
-func createOrRun(ctx *cli.Context, start bool) (int, error) {
-	if err := checkArgs(ctx, 1, 1); err != nil {
-		return -1, err
-	}
-	rt, err := runtimeOf(ctx)
-	if err != nil {
-		return -1, err
-	}
+func createOrRun(ctx *cli.Context, rt *bridge.Runtime, start bool) (int, error) {
 	return rt.Create(bridge.CreateOptions{
 		ID:            ctx.Args().First(),
 		Bundle:        ctx.String("bundle"),

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
+)
 
 var deleteCommand = &cli.Command{
 	Name:      "delete",
@@ -9,14 +13,7 @@ var deleteCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it is still running"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		return rt.Delete(ctx.Args().First(), ctx.Bool("force"))
-	},
+	}),
 }

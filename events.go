@@ -7,6 +7,8 @@ import (
 
 	"github.com/opencontainers/runc/types"
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var eventsCommand = &cli.Command{
@@ -18,17 +20,10 @@ var eventsCommand = &cli.Command{
 		&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "stats collection interval"},
 		&cli.BoolFlag{Name: "stats", Usage: "display the container's stats once, then exit"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		interval := ctx.Duration("interval")
 		if interval <= 0 {
 			return errors.New("duration interval must be greater than 0")
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
 		}
 		enc := json.NewEncoder(ctx.App.Writer)
 		id := ctx.Args().First()
@@ -40,5 +35,5 @@ var eventsCommand = &cli.Command{
 			return enc.Encode(ev)
 		}
 		return rt.Events(id, interval, func(ev *types.Event) error { return enc.Encode(ev) })
-	},
+	}),
 }

@@ -13,14 +13,7 @@ var killCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "send the signal to every process of the container"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 2); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 2, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		name := ctx.Args().Get(1)
 		if name == "" {
 			name = "TERM"
@@ -30,5 +23,5 @@ var killCommand = &cli.Command{
 			return err
 		}
 		return rt.Kill(ctx.Args().First(), sig, ctx.Bool("all"))
-	},
+	}),
 }

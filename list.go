@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var listCommand = &cli.Command{
@@ -16,14 +18,7 @@ var listCommand = &cli.Command{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 0, 0); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(0, 0, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		states, err := rt.List()
 		if err != nil {
 			return err
@@ -51,5 +46,5 @@ var listCommand = &cli.Command{
 			return fmt.Errorf("invalid format %q: want table or json", ctx.String("format"))
 		}
 		return nil
-	},
+	}),
 }

@@ -198,6 +198,22 @@ var versionCommand = &cli.Command{
 	},
 }
 
+// runtimeAction is the Action of a command that works on containers: its
+// argument count checked in runc's words (max < 0: no upper bound), then fn
+// with the runtime the global options describe.
+func runtimeAction(min, max int, fn func(*cli.Context, *bridge.Runtime) error) cli.ActionFunc {
+	return func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, min, max); err != nil {
+			return err
+		}
+		rt, err := runtimeOf(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, rt)
+	}
+}
+
 // checkArgs enforces a command's positional argument count in runc's words;
 // max < 0 means no upper bound.
 func checkArgs(ctx *cli.Context, min, max int) error {

@@ -4,20 +4,15 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var precompileCommand = &cli.Command{
 	Name:      "precompile",
 	Usage:     "compile wasm modules into the cache ahead of their first container",
 	ArgsUsage: "<file.wasm|file.wat|bundle>...",
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, -1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, -1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		for _, path := range ctx.Args().Slice() {
 			module, err := rt.Precompile(path)
 			if err != nil {
@@ -26,5 +21,5 @@ var precompileCommand = &cli.Command{
 			fmt.Fprintf(ctx.App.Writer, "precompiled %s\n", module)
 		}
 		return nil
-	},
+	}),
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var psCommand = &cli.Command{
@@ -17,14 +19,7 @@ var psCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, -1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, -1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		pids, err := rt.Processes(ctx.Args().First())
 		if err != nil {
 			return err
@@ -39,7 +34,7 @@ var psCommand = &cli.Command{
 			return psTable(ctx, pids)
 		}
 		return fmt.Errorf("invalid format %q: want table or json", ctx.String("format"))
-	},
+	}),
 }
 
 // psTable runs the host's ps with the caller's options and keeps the header

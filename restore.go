@@ -20,14 +20,7 @@ var restoreCommand = &cli.Command{
 		&cli.StringFlag{Name: "lsm-profile", Usage: "LSM profile of the restored process, as TYPE:NAME"},
 		&cli.StringFlag{Name: "lsm-mount-context", Usage: "LSM mount context of the restored container"},
 	}, criuFlags...),
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		status, err := rt.Restore(bridge.CreateOptions{
 			ID:            ctx.Args().First(),
 			Bundle:        ctx.String("bundle"),
@@ -40,5 +33,5 @@ var restoreCommand = &cli.Command{
 			return err
 		}
 		return cli.Exit("", status)
-	},
+	}),
 }

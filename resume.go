@@ -1,19 +1,16 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
+)
 
 var resumeCommand = &cli.Command{
 	Name:      "resume",
 	Usage:     "thaw a paused container",
 	ArgsUsage: "<container-id>",
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		return rt.Resume(ctx.Args().First())
-	},
+	}),
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var runCommand = &cli.Command{
@@ -13,11 +15,11 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "keep", Usage: "keep the container's state after it exits"},
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"},
 	}, createFlags...),
-	Action: func(ctx *cli.Context) error {
-		status, err := createOrRun(ctx, true)
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
+		status, err := createOrRun(ctx, rt, true)
 		if err != nil {
 			return err
 		}
 		return cli.Exit("", status)
-	},
+	}),
 }

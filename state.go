@@ -4,20 +4,15 @@ import (
 	"encoding/json"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wrunc/wrunc/bridge"
 )
 
 var stateCommand = &cli.Command{
 	Name:      "state",
 	Usage:     "print the state of a container as JSON",
 	ArgsUsage: "<container-id>",
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		c, err := rt.Load(ctx.Args().First())
 		if err != nil {
 			return err
@@ -27,7 +22,7 @@ var stateCommand = &cli.Command{
 			return err
 		}
 		return printJSON(ctx, st)
-	},
+	}),
 }
 
 func printJSON(ctx *cli.Context, v any) error {

@@ -37,15 +37,11 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache schema"},
 		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth schema"},
 	},
-	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
-			return err
-		}
-		rt, err := runtimeOf(ctx)
-		if err != nil {
-			return err
-		}
-		var res *specs.LinuxResources
+	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
+		var (
+			res *specs.LinuxResources
+			err error
+		)
 		if path := ctx.String("resources"); path != "" {
 			res, err = bridge.ReadResources(path, os.Stdin)
 		} else {
@@ -59,7 +55,7 @@ var updateCommand = &cli.Command{
 			L3CacheSchema: ctx.String("l3-cache-schema"),
 			MemBwSchema:   ctx.String("mem-bw-schema"),
 		})
-	},
+	}),
 }
 
 // resourceFlags collects the resources given as individual flags.
