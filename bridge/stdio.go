@@ -56,8 +56,20 @@ func setupStdio(p *libcontainer.Process, terminal, detach bool, socket string) (
 		p.ConsoleSocket = f
 		s.afterStart = append(s.afterStart, f)
 	default:
+		// Raw before the process can write: output that our terminal got
+		// in cooked mode would have its newlines translated twice.
+		for _, f := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
+			if host, err := console.ConsoleFromFile(f); err == nil {
+				if err := host.SetRaw(); err != nil {
+					return nil, fmt.Errorf("set terminal raw: %w", err)
+				}
+				s.host = host
+				break
+			}
+		}
 		parent, child, err := utils.NewSockPair("console")
 		if err != nil {
+			s.close()
 			return nil, fmt.Errorf("console socket pair: %w", err)
 		}
 		p.ConsoleSocket = child
@@ -97,14 +109,13 @@ func (s *stdio) started() error {
 	if err != nil {
 		return fmt.Errorf("pty master: %w", err)
 	}
-	s.pty = pty
-	if host, err := console.ConsoleFromFile(os.Stdin); err == nil {
-		if err := host.SetRaw(); err != nil {
-			return fmt.Errorf("set terminal raw: %w", err)
-		}
-		s.host = host
-		s.resize()
+	// Our own terminal turns \n into \r\n already; the container's pty
+	// doing it too would print \r\r\n.
+	if err := console.ClearONLCR(pty.Fd()); err != nil {
+		return fmt.Errorf("pty master: %w", err)
 	}
+	s.pty = pty
+	s.resize()
 	go func() { _, _ = io.Copy(pty, os.Stdin) }()
 	s.copying.Add(1)
 	go func() {

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"errors"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,4 +84,25 @@ func TestRunDetached(t *testing.T) {
 	id2 := e.newID()
 	e.mustRun("run", "-d", "-b", bundle, id2)
 	e.waitStatus(id2, specs.StateRunning)
+}
+
+// A foreground run of a terminal container without a console socket
+// attaches the container's pty to the caller's terminal, which script(1)
+// provides here, as an interactive `wrunc run` from a shell would.
+func TestRunTerminalForeground(t *testing.T) {
+	e := newEnv(t)
+	id, bundle := e.newID(), e.bundle(withTerminal(), withArgs("sh", "-c", "tty; echo hi-$((6*7)); exit 3"))
+	cmd := exec.Command("script", "-qec", strings.Join([]string{wruncBin, "--root", e.root, "run", "--bundle", bundle, id}, " "), "/dev/null")
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("run under a terminal: %v, want exit 3; output %q", err, out)
+	}
+	if !strings.Contains(string(out), "/dev/pts/") || !strings.Contains(string(out), "hi-42\r\n") {
+		t.Errorf("output %q: want the container on a pty printing hi-42", out)
+	}
+	// Both our terminal and the container's pty translating newlines.
+	if strings.Contains(string(out), "\r\r\n") {
+		t.Errorf("output %q has doubly translated newlines", out)
+	}
 }
