@@ -286,3 +286,19 @@ func TestWasmTerminal(t *testing.T) {
 	readUntil(t, pty, "hello from wasm")
 	e.waitStatus(id, specs.StateStopped)
 }
+
+// A guest growing past its container's memory limit sees memory.grow fail
+// and carries on (grow.wat exits with the MiB it got), where compiling or
+// growing unchecked would have had the kernel OOM-kill the container.
+func TestWasmMemoryLimit(t *testing.T) {
+	e := newEnv(t)
+	limit := int64(64 << 20)
+	bundle := e.wasmBundle([]string{"grow.wasm"}, withResources(&specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: &limit},
+	}))
+	// 44 MiB of linear memory (64 MiB less the runner's 16 MiB and 1/16):
+	// the initial page plus 43 whole MiB.
+	if r := e.run("run", "--bundle", bundle, e.newID()); r.code != 43 {
+		t.Errorf("grow under a 64 MiB limit: %s\nwant exit 43 (grow refused in the engine, not an OOM kill)", r)
+	}
+}
