@@ -52,7 +52,9 @@ func (r *Runtime) inOwnDir(path string, create func() error) error {
 		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
 			err = create()
 		}
-		if !errors.Is(err, os.ErrNotExist) {
+		// MkdirAll says "exists" when the directory it found went away
+		// before it could check it was one.
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrExist) {
 			return err
 		}
 	}
