@@ -50,10 +50,7 @@ type CreateOptions struct {
 // foreground it waits for the container and returns its exit status.
 // On any error nothing of the container is left behind.
 func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
-	if err := ValidateID(opts.ID); err != nil {
-		return -1, err
-	}
-	lock, err := r.lockID(opts.ID)
+	lock, err := r.lockID(opts.ID) // which validates the id first
 	if err != nil {
 		return -1, err
 	}
