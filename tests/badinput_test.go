@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // TestBadCreate checks that create refuses each bad bundle or flag with one
@@ -19,7 +20,7 @@ func TestBadCreate(t *testing.T) {
 		return func(e *env) (string, []string) {
 			b := e.bundle()
 			path := filepath.Join(b, "config.json")
-			if err := os.WriteFile(path, content([]byte(readFile(e.t, path))), 0o644); err != nil {
+			if err := os.WriteFile(path, content([]byte(nodecheck.ReadFile(e.t, path))), 0o644); err != nil {
 				e.t.Fatal(err)
 			}
 			return b, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestCgroupsPath(t *testing.T) {
@@ -29,14 +30,14 @@ func TestCgroupsPath(t *testing.T) {
 
 	pidsDir := filepath.Join(mounts["pids"], cgPath)
 	memDir := filepath.Join(mounts["memory"], cgPath)
-	procs := strings.Fields(readFile(t, filepath.Join(pidsDir, "cgroup.procs")))
+	procs := strings.Fields(nodecheck.ReadFile(t, filepath.Join(pidsDir, "cgroup.procs")))
 	if !slices.Contains(procs, strconv.Itoa(pid)) {
 		t.Errorf("pid %d not in %s/cgroup.procs: %v", pid, pidsDir, procs)
 	}
-	if got := strings.TrimSpace(readFile(t, filepath.Join(memDir, "memory.limit_in_bytes"))); got != strconv.Itoa(memLimit) {
+	if got := strings.TrimSpace(nodecheck.ReadFile(t, filepath.Join(memDir, "memory.limit_in_bytes"))); got != strconv.Itoa(memLimit) {
 		t.Errorf("memory.limit_in_bytes %s, want %d", got, memLimit)
 	}
-	if got := strings.TrimSpace(readFile(t, filepath.Join(pidsDir, "pids.max"))); got != "123" {
+	if got := strings.TrimSpace(nodecheck.ReadFile(t, filepath.Join(pidsDir, "pids.max"))); got != "123" {
 		t.Errorf("pids.max %s, want 123", got)
 	}
 	dirs := containerCgroups(t, pid)

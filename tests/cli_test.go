@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestSpec(t *testing.T) {
@@ -19,7 +20,7 @@ func TestSpec(t *testing.T) {
 	load := func(dir string) *specs.Spec {
 		t.Helper()
 		var s specs.Spec
-		if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "config.json"))), &s); err != nil {
+		if err := json.Unmarshal([]byte(nodecheck.ReadFile(t, filepath.Join(dir, "config.json"))), &s); err != nil {
 			t.Fatal(err)
 		}
 		return &s
@@ -44,9 +45,9 @@ func TestSpec(t *testing.T) {
 		t.Errorf("spec root %+v linux %+v", s.Root, s.Linux)
 	}
 
-	before := readFile(t, filepath.Join(dir, "config.json"))
+	before := nodecheck.ReadFile(t, filepath.Join(dir, "config.json"))
 	e.mustFail([]string{"config.json exists"}, "spec", "--bundle", dir)
-	if readFile(t, filepath.Join(dir, "config.json")) != before {
+	if nodecheck.ReadFile(t, filepath.Join(dir, "config.json")) != before {
 		t.Errorf("spec overwrote an existing config.json")
 	}
 
@@ -105,7 +106,7 @@ func TestLogFile(t *testing.T) {
 				t.Errorf("stderr has %d lines, want 1: %q", n+1, r.stderr)
 			}
 			var found bool
-			for _, l := range strings.Split(strings.TrimSpace(readFile(t, logJSON)), "\n") {
+			for _, l := range strings.Split(strings.TrimSpace(nodecheck.ReadFile(t, logJSON)), "\n") {
 				var entry struct{ Level, Msg, Time string }
 				if err := json.Unmarshal([]byte(l), &entry); err != nil {
 					t.Errorf("log line %q is not JSON: %v", l, err)
@@ -114,12 +115,12 @@ func TestLogFile(t *testing.T) {
 				found = found || entry.Level == "error" && strings.Contains(entry.Msg, "does not exist") && entry.Time != ""
 			}
 			if !found {
-				t.Errorf("no error entry in the JSON log: %q", readFile(t, logJSON))
+				t.Errorf("no error entry in the JSON log: %q", nodecheck.ReadFile(t, logJSON))
 			}
 
 			logText := filepath.Join(t.TempDir(), "log.txt")
 			e.mustFail([]string{"does not exist"}, append([]string{"--log", logText, "--log-format", "text"}, append(cmd, id)...)...)
-			text := readFile(t, logText)
+			text := nodecheck.ReadFile(t, logText)
 			if !regexp.MustCompile(`(?m)^time="[^"]+" level=error msg=".*does not exist.*"$`).MatchString(text) {
 				t.Errorf("text log %q lacks a logfmt error line", text)
 			}
@@ -136,7 +137,7 @@ func TestLogFileAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mustFail(nil, "--log", log, "--log-format", "json", "kill", e.newID())
-	if got := readFile(t, log); !strings.HasPrefix(got, "{\"msg\":\"earlier\"}\n") || !strings.Contains(got, "does not exist") {
+	if got := nodecheck.ReadFile(t, log); !strings.HasPrefix(got, "{\"msg\":\"earlier\"}\n") || !strings.Contains(got, "does not exist") {
 		t.Errorf("log %q: want the old line kept and the new error appended", got)
 	}
 }

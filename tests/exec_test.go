@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestExecNative(t *testing.T) {
@@ -52,11 +53,11 @@ func TestExecNative(t *testing.T) {
 		e := e.on(t)
 		pidFile := filepath.Join(t.TempDir(), "pid")
 		e.mustRun("exec", "-d", "--pid-file", pidFile, id, "sleep", "100")
-		pid, err := strconv.Atoi(readFile(t, pidFile))
+		pid, err := strconv.Atoi(nodecheck.ReadFile(t, pidFile))
 		if err != nil {
 			t.Fatalf("pid file: %v", err)
 		}
-		if processGone(pid) {
+		if nodecheck.Gone(pid) {
 			t.Fatalf("exec'd process %d is not running", pid)
 		}
 		if got, want := nsOf(t, pid, "pid"), nsOf(t, initPid, "pid"); got != want {
@@ -78,7 +79,7 @@ func TestExecNative(t *testing.T) {
 			t.Fatal(err)
 		}
 		readUntil(t, pty, "tty-42")
-		pid, err := strconv.Atoi(readFile(t, pidFile))
+		pid, err := strconv.Atoi(nodecheck.ReadFile(t, pidFile))
 		if err != nil {
 			t.Fatalf("pid file: %v", err)
 		}

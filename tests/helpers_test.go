@@ -5,7 +5,6 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 var (
@@ -49,26 +49,12 @@ const cmdTimeout = 60 * time.Second
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		skipReason = "wrunc integration tests need root"
-		fmt.Fprintln(os.Stderr, "SKIP:", skipReason)
+	if skipReason = nodecheck.SkipUnlessRoot("wrunc integration tests need root"); skipReason != "" {
 		return m.Run()
 	}
-	wruncBin = os.Getenv("WRUNC_BIN")
-	if wruncBin == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		wruncBin = filepath.Join(filepath.Dir(wd), "bin", "wrunc")
-	}
-	abs, err := filepath.Abs(wruncBin)
-	if err == nil {
-		wruncBin = abs
-	}
-	if fi, err := os.Stat(wruncBin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		fmt.Fprintf(os.Stderr, "wrunc binary %s not found or not executable: run `make` in the repository root, or set WRUNC_BIN\n", wruncBin)
+	var err error
+	if wruncBin, err = nodecheck.Wrunc(".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	work, err := os.MkdirTemp("", "wrunc-tests-")
@@ -330,28 +316,15 @@ func reapCgroups(t *testing.T, id string) {
 	t.Logf("cleanup: removing cgroups left by %s: %v", id, dirs)
 	var pids []int
 	for _, d := range dirs {
-		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-				pids = append(pids, pid)
-			}
-		}
+		pids = append(pids, nodecheck.CgroupProcs(d)...)
 	}
-	for _, pid := range pids {
-		waitProcessGone(t, pid)
+	if err := nodecheck.Kill(pids); err != nil {
+		t.Fatal(err)
 	}
 	// Children before parents.
 	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
-	// A killed process keeps its cgroup busy until it has been reaped.
-	deadline := time.Now().Add(10 * time.Second)
 	for _, d := range dirs {
-		err := os.Remove(d)
-		for errors.Is(err, syscall.EBUSY) && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-			err = os.Remove(d)
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := nodecheck.RemoveCgroup(d); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	}
@@ -562,26 +535,10 @@ func (e *env) assertGone(id string) {
 	}
 }
 
-// processGone reports whether pid has exited; a zombie counts as gone
-// because the runtime isn't its parent and can't reap it.
-func processGone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
-}
-
 func waitProcessGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !processGone(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still alive", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !nodecheck.Until(10*time.Second, func() bool { return nodecheck.Gone(pid) }) {
+		t.Fatalf("process %d still alive", pid)
 	}
 }
 
@@ -589,34 +546,9 @@ func waitProcessGone(t *testing.T, pid int) {
 // "" for the unified hierarchy to its mount point.
 func cgroupMounts(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
+	m, err := nodecheck.CgroupMounts()
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			continue
-		}
-		switch qf[0] {
-		case "cgroup2":
-			m[""] = pf[4]
-		case "cgroup":
-			for _, o := range strings.Split(qf[2], ",") {
-				if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") &&
-					o != "clone_children" && o != "noprefix" && o != "xattr" {
-					m[o] = pf[4]
-				}
-			}
-		}
 	}
 	return m
 }
@@ -674,29 +606,14 @@ func assertCgroupsGone(t *testing.T, dirs map[string]string) {
 	}
 }
 
-// cgroupsNamed finds cgroup dirs whose name contains id in any hierarchy;
-// ids are random, so any match belongs to that container.
+// cgroupsNamed finds cgroup dirs whose name contains id in any hierarchy.
 func cgroupsNamed(t *testing.T, id string) []string {
 	t.Helper()
-	var found []string
-	for _, mnt := range cgroupMounts(t) {
-		filepath.WalkDir(mnt, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() && strings.Contains(d.Name(), id) {
-				found = append(found, p)
-			}
-			return nil
-		})
-	}
-	return found
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
+	dirs, err := nodecheck.Cgroups("/", id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return dirs
 }
 
 func mkfifo(t *testing.T, path string) {
@@ -841,11 +758,7 @@ func (b *bg) wait() result {
 // poll waits until cond holds, for things that happen asynchronously.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	nodecheck.Eventually(t, 15*time.Second, what, cond)
 }
 
 // waitGuestLoaded waits until the wasm runner at pid has mapped its module
@@ -883,7 +796,7 @@ func (e *env) ownCgroupsPath() (id, cgPath string) {
 // sigMask reads a signal mask of /proc/<pid>/status, such as SigCgt.
 func sigMask(t *testing.T, pid int, field string) uint64 {
 	t.Helper()
-	for _, l := range strings.Split(readFile(t, fmt.Sprintf("/proc/%d/status", pid)), "\n") {
+	for _, l := range strings.Split(nodecheck.ReadFile(t, fmt.Sprintf("/proc/%d/status", pid)), "\n") {
 		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
 			if err != nil {
@@ -955,52 +868,17 @@ func (e *env) assertClean(id string) {
 // needles.
 func mountsMentioning(t *testing.T, needles ...string) []string {
 	t.Helper()
-	var found []string
-	for _, l := range strings.Split(readFile(t, "/proc/self/mountinfo"), "\n") {
-		if containsAny(l, needles) {
-			found = append(found, l)
-		}
+	found, err := nodecheck.Mounts(needles...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return found
 }
 
-// processesMentioning describes every process but ours whose command line,
-// cgroups, working directory, open files or mappings mention any of
-// needles: a container's processes, and a runtime's orphaned children that
-// never reached the container's cgroup.
+// processesMentioning describes every process using any of needles (see
+// nodecheck.ProcessesUsing).
 func processesMentioning(needles ...string) []string {
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	var found []string
-	for _, p := range procs {
-		pid, _ := strconv.Atoi(filepath.Base(p))
-		if pid == os.Getpid() || processGone(pid) {
-			continue
-		}
-		var seen []string
-		for _, f := range []string{"cmdline", "cgroup", "maps"} {
-			b, _ := os.ReadFile(filepath.Join(p, f))
-			seen = append(seen, strings.ReplaceAll(string(b), "\x00", " "))
-		}
-		links, _ := filepath.Glob(filepath.Join(p, "fd", "*"))
-		for _, l := range append(links, filepath.Join(p, "cwd")) {
-			target, _ := os.Readlink(l)
-			seen = append(seen, target)
-		}
-		if s := strings.Join(seen, "\n"); containsAny(s, needles) {
-			cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
-			found = append(found, fmt.Sprintf("%d %q", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
-		}
-	}
-	return found
-}
-
-func containsAny(s string, needles []string) bool {
-	for _, n := range needles {
-		if strings.Contains(s, n) {
-			return true
-		}
-	}
-	return false
+	return nodecheck.Describe(nodecheck.ProcessesUsing(needles...))
 }
 
 // fileHash returns the sha256 of the file at path, to tell whether anything

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestHooks(t *testing.T) {
@@ -42,7 +43,7 @@ func TestHooks(t *testing.T) {
 	// checked, so that it is still running then.
 	mkfifo(t, filepath.Join(hostDir, "go"))
 
-	order := func() []string { return strings.Fields(readFile(t, filepath.Join(hostDir, "order"))) }
+	order := func() []string { return strings.Fields(nodecheck.ReadFile(t, filepath.Join(hostDir, "order"))) }
 	// startContainer runs in the container just before its process, which
 	// can be after `start` has returned: wait a little for the order to settle.
 	expect := func(when string, want ...string) {
@@ -79,7 +80,7 @@ func TestHooks(t *testing.T) {
 	}
 	for name, status := range wantStatus {
 		var st specs.State
-		raw := readFile(t, filepath.Join(hostDir, name+".json"))
+		raw := nodecheck.ReadFile(t, filepath.Join(hostDir, name+".json"))
 		if err := json.Unmarshal([]byte(raw), &st); err != nil {
 			t.Errorf("%s hook's stdin is not a state: %v: %q", name, err, raw)
 			continue

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -29,10 +30,10 @@ func TestLifecycle(t *testing.T) {
 	if st.Version == "" || st.Created.IsZero() {
 		t.Errorf("state lacks ociVersion or created: %+v", st)
 	}
-	if st.Pid <= 0 || processGone(st.Pid) {
+	if st.Pid <= 0 || nodecheck.Gone(st.Pid) {
 		t.Fatalf("state pid %d is not a live process", st.Pid)
 	}
-	if got := readFile(t, pidFile); got != strconv.Itoa(st.Pid) {
+	if got := nodecheck.ReadFile(t, pidFile); got != strconv.Itoa(st.Pid) {
 		t.Errorf("pid file has %q, state says pid %d", got, st.Pid)
 	}
 	if !reflect.DeepEqual(st.Annotations, annotations) {
@@ -109,7 +110,7 @@ func TestDelete(t *testing.T) {
 		cgroups := containerCgroups(t, st.Pid)
 
 		e.mustFail([]string{"running"}, "delete", id)
-		if st2 := e.state(id); st2.Status != specs.StateRunning || processGone(st.Pid) {
+		if st2 := e.state(id); st2.Status != specs.StateRunning || nodecheck.Gone(st.Pid) {
 			t.Fatalf("failed delete harmed the container: %+v", st2)
 		}
 
@@ -141,7 +142,7 @@ func TestPidFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(bundle, "init.pid")); err == nil {
 		t.Errorf("pid file was written relative to the bundle")
 	}
-	if got := readFile(t, filepath.Join(dir, "init.pid")); got != strconv.Itoa(st.Pid) {
+	if got := nodecheck.ReadFile(t, filepath.Join(dir, "init.pid")); got != strconv.Itoa(st.Pid) {
 		t.Errorf("pid file has %q, want %q (no newline, as runc writes it)", got, strconv.Itoa(st.Pid))
 	}
 	// Written to a temp file and renamed, so readers never see it partial

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // statePaused is runc's status for a frozen container; the OCI spec has none.
@@ -82,7 +83,7 @@ func TestPauseResume(t *testing.T) {
 			}
 
 			e.mustRun("kill", id, "TERM")
-			if !signalPending(t, pid, syscall.SIGTERM) || processGone(pid) {
+			if !signalPending(t, pid, syscall.SIGTERM) || nodecheck.Gone(pid) {
 				t.Errorf("TERM was acted on by a paused container")
 			}
 			if st := e.state(id); st.Status != statePaused {
@@ -109,9 +110,9 @@ func frozen(t *testing.T, pid int) string {
 	t.Helper()
 	dirs := cgroupDirs(t, pid)
 	if d, ok := dirs["freezer"]; ok {
-		return strings.TrimSpace(readFile(t, filepath.Join(d, "freezer.state")))
+		return strings.TrimSpace(nodecheck.ReadFile(t, filepath.Join(d, "freezer.state")))
 	}
-	if strings.TrimSpace(readFile(t, filepath.Join(dirs[""], "cgroup.freeze"))) == "1" {
+	if strings.TrimSpace(nodecheck.ReadFile(t, filepath.Join(dirs[""], "cgroup.freeze"))) == "1" {
 		return "FROZEN"
 	}
 	return "THAWED"

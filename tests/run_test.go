@@ -10,6 +10,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 func TestRunExitStatusAndStdio(t *testing.T) {
@@ -76,7 +77,7 @@ func TestRunDetached(t *testing.T) {
 	if st.Status != specs.StateRunning {
 		t.Errorf("status %q after run -d, want running", st.Status)
 	}
-	if got := readFile(t, pidFile); got != strconv.Itoa(st.Pid) {
+	if got := nodecheck.ReadFile(t, pidFile); got != strconv.Itoa(st.Pid) {
 		t.Errorf("pid file %q, state pid %d", got, st.Pid)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // exeWrites tries, from inside a container, what CVE-2019-5736 did: to write
@@ -80,7 +81,7 @@ func TestProcExeOverwrite(t *testing.T) {
 // mappedArtifact returns the cached artifact the wasm runner at pid mapped.
 func mappedArtifact(t *testing.T, pid int) string {
 	t.Helper()
-	for _, l := range strings.Split(readFile(t, fmt.Sprintf("/proc/%d/maps", pid)), "\n") {
+	for _, l := range strings.Split(nodecheck.ReadFile(t, fmt.Sprintf("/proc/%d/maps", pid)), "\n") {
 		if f := strings.Fields(l); len(f) == 6 && strings.HasPrefix(f[5], cacheDir+"/") {
 			return f[5]
 		}
@@ -124,7 +125,7 @@ func TestNoLeakedFds(t *testing.T) {
 			if r := e.runWith(setup, args...); r.code != 0 {
 				t.Fatalf("exec: %s", r)
 			}
-			pid, err := strconv.Atoi(readFile(t, pidFile))
+			pid, err := strconv.Atoi(nodecheck.ReadFile(t, pidFile))
 			if err != nil {
 				t.Fatal(err)
 			}

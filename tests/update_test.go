@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // limits are the cgroup v1 values update changes, as the kernel reports
@@ -19,7 +20,7 @@ func readLimits(t *testing.T, cgPath string) limits {
 	t.Helper()
 	mounts := cgroupMounts(t)
 	read := func(ctrl, file string) string {
-		return strings.TrimSpace(readFile(t, filepath.Join(mounts[ctrl], cgPath, file)))
+		return strings.TrimSpace(nodecheck.ReadFile(t, filepath.Join(mounts[ctrl], cgPath, file)))
 	}
 	return limits{read("memory", "memory.limit_in_bytes"), read("pids", "pids.max"), read("cpu", "cpu.shares")}
 }

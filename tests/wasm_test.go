@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // TestWasmHandlerSelection runs a container per row of the handler table and
@@ -152,7 +153,7 @@ func TestWasmFilesystem(t *testing.T) {
 		rootfs := e.guestRootfs(false, "probe.wasm")
 		bundle := e.bundle(withRootfs(rootfs), wasmHandler, withArgs("/probe.wasm", "write", "/out.txt", "from the guest"))
 		e.mustRun("run", "--bundle", bundle, e.newID())
-		if got := readFile(t, filepath.Join(rootfs, "out.txt")); got != "from the guest" {
+		if got := nodecheck.ReadFile(t, filepath.Join(rootfs, "out.txt")); got != "from the guest" {
 			t.Errorf("rootfs out.txt has %q", got)
 		}
 	})
@@ -182,7 +183,7 @@ func TestWasmFilesystem(t *testing.T) {
 		if r := run("write", "/data/out.txt", "to the volume"); r.code != 0 {
 			t.Errorf("write to the volume: %s", r)
 		}
-		if got := readFile(t, filepath.Join(volume, "out.txt")); got != "to the volume" {
+		if got := nodecheck.ReadFile(t, filepath.Join(volume, "out.txt")); got != "to the volume" {
 			t.Errorf("volume out.txt has %q", got)
 		}
 	})
@@ -199,12 +200,12 @@ func TestWasmInit(t *testing.T) {
 	waitGuestLoaded(t, pid)
 	proc := func(name string) string { return fmt.Sprintf("/proc/%d/%s", pid, name) }
 
-	for _, l := range strings.Split(readFile(t, proc("status")), "\n") {
+	for _, l := range strings.Split(nodecheck.ReadFile(t, proc("status")), "\n") {
 		if f := strings.Fields(l); len(f) > 0 && f[0] == "NSpid:" && f[len(f)-1] != "1" {
 			t.Errorf("runner is not pid 1 of its pid namespace: %q", l)
 		}
 	}
-	for _, l := range strings.Split(strings.TrimSpace(readFile(t, proc("cgroup"))), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(nodecheck.ReadFile(t, proc("cgroup"))), "\n") {
 		if parts := strings.SplitN(l, ":", 3); len(parts) != 3 || parts[2] != cgPath {
 			t.Errorf("runner cgroup %q, want %s", l, cgPath)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wrunc/wrunc/tests/nodecheck"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -104,7 +105,7 @@ func TestCRIPodWithWasmApp(t *testing.T) {
 			return err == nil && st.State == runtimeapi.ContainerState_CONTAINER_EXITED
 		})
 		if st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED {
-			t.Fatalf("%s exited with %d (%s) before it was ready; its log:\n%s", name, st.ExitCode, st.Message, readFile(t, log))
+			t.Fatalf("%s exited with %d (%s) before it was ready; its log:\n%s", name, st.ExitCode, st.Message, nodecheck.ReadFile(t, log))
 		}
 		return r.ContainerId
 	}

@@ -1,7 +1,6 @@
 package engines
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,11 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 const (
@@ -174,11 +173,7 @@ func (c cli) must(t *testing.T, args ...string) result {
 // the deadline only bounds a hang.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(waitTimeout); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", waitTimeout, what)
-		}
-	}
+	nodecheck.Eventually(t, waitTimeout, what, cond)
 }
 
 // randomName is a name no other test or run uses.
@@ -194,11 +189,19 @@ func randomName(prefix string) string {
 func assertNoTrace(t *testing.T, ids []string, stateDirs ...string) {
 	t.Helper()
 	for _, id := range ids {
-		eventually(t, "the processes of "+id+" to exit", func() bool { return len(processesMentioning(id)) == 0 })
-		if dirs := cgroupsNamed(id); len(dirs) > 0 {
+		eventually(t, "the processes of "+id+" to exit", func() bool { return len(nodecheck.Processes(id)) == 0 })
+		dirs, err := nodecheck.Cgroups(cgroupParent, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dirs) > 0 {
 			t.Errorf("cgroups of %s left behind: %v", id, dirs)
 		}
-		for _, m := range mountsUnder("/") {
+		mounts, err := nodecheck.MountsUnder("/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mounts {
 			if strings.Contains(m, id) {
 				t.Errorf("mount of %s left behind: %s", id, m)
 			}
@@ -212,130 +215,6 @@ func assertNoTrace(t *testing.T, ids []string, stateDirs ...string) {
 			})
 		}
 	}
-}
-
-// processesMentioning returns the pids, other than ours, whose command
-// line contains s.
-func processesMentioning(s string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmdline), s) && !isZombie(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func isZombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
-}
-
-func describeProcesses(pids []int) string {
-	var out []string
-	for _, pid := range pids {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		out = append(out, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")))
-	}
-	return strings.Join(out, "; ")
-}
-
-func killAndWait(pids []int) {
-	for _, pid := range pids {
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for _, pid := range pids {
-		for !isZombie(pid) && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// mountsUnder returns the mount points at or below dir, deepest first.
-func mountsUnder(dir string) []string {
-	var ms []string
-	for _, f := range mountinfo() {
-		if mp := unescapeMount(f[4]); mp == dir || strings.HasPrefix(mp, strings.TrimSuffix(dir, "/")+"/") {
-			ms = append(ms, mp)
-		}
-	}
-	slices.SortFunc(ms, func(a, b string) int { return len(b) - len(a) })
-	return ms
-}
-
-// mountinfo returns the fields of each line of /proc/self/mountinfo.
-func mountinfo() [][]string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) > 9 {
-			out = append(out, fields)
-		}
-	}
-	return out
-}
-
-// unescapeMount undoes mountinfo's octal escapes of spaces and the like.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// cgroupRoots returns the mount point of every cgroup hierarchy, v1 and v2.
-func cgroupRoots() []string {
-	var roots []string
-	for _, f := range mountinfo() {
-		sep := slices.Index(f, "-")
-		if sep > 0 && sep+1 < len(f) && (f[sep+1] == "cgroup" || f[sep+1] == "cgroup2") && !slices.Contains(roots, f[4]) {
-			roots = append(roots, f[4])
-		}
-	}
-	return roots
-}
-
-// cgroupsNamed finds the cgroups below the suite's parent whose name
-// contains id.
-func cgroupsNamed(id string) []string {
-	var found []string
-	for _, root := range cgroupRoots() {
-		filepath.WalkDir(filepath.Join(root, cgroupParent), func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() && strings.Contains(d.Name(), id) {
-				found = append(found, p)
-			}
-			return nil
-		})
-	}
-	return found
 }
 
 // cgroupFile reads a control file of the cgroup (relative to a hierarchy's
@@ -352,36 +231,15 @@ func cgroupFile(t *testing.T, hierarchy, cgroup, file string) string {
 // removeCgroupTree removes the cgroup rel in every hierarchy, children
 // first. A process still in one is a leak: it is killed and reported.
 func removeCgroupTree(rel string) error {
-	var errs []error
-	for _, root := range cgroupRoots() {
-		var dirs []string
-		filepath.WalkDir(filepath.Join(root, rel), func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		slices.Reverse(dirs)
-		for _, d := range dirs {
-			if procs, _ := os.ReadFile(filepath.Join(d, "cgroup.procs")); len(strings.TrimSpace(string(procs))) > 0 {
-				var pids []int
-				for _, f := range strings.Fields(string(procs)) {
-					if pid, err := strconv.Atoi(f); err == nil {
-						pids = append(pids, pid)
-					}
-				}
-				errs = append(errs, fmt.Errorf("processes left in cgroup %s: %s", d, describeProcesses(pids)))
-				killAndWait(pids)
-			}
-			err := os.Remove(d)
-			// A killed process holds its cgroup until it is reaped.
-			for deadline := time.Now().Add(10 * time.Second); errors.Is(err, syscall.EBUSY) && time.Now().Before(deadline); err = os.Remove(d) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
-			}
+	dirs, err := nodecheck.Cgroups(rel, "")
+	errs := []error{err}
+	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range dirs {
+		if pids := nodecheck.CgroupProcs(d); len(pids) > 0 {
+			errs = append(errs, fmt.Errorf("processes left in cgroup %s: %s", d, strings.Join(nodecheck.Describe(pids), "; ")))
+			errs = append(errs, nodecheck.Kill(pids))
 		}
+		errs = append(errs, nodecheck.RemoveCgroup(d))
 	}
 	return errors.Join(errs...)
 }
@@ -404,13 +262,4 @@ func stateOf(t *testing.T, root, id string) wruncState {
 		t.Fatalf("wrunc state %s: %v\n%s", id, err, r)
 	}
 	return st
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 var (
@@ -39,13 +41,11 @@ var engineHostDirs = []string{"/var/lib/containers", "/run/containers", "/run/co
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		skipReason = "the engines suite starts container engines: it needs root"
-		fmt.Fprintln(os.Stderr, "SKIP:", skipReason)
+	if skipReason = nodecheck.SkipUnlessRoot("the engines suite starts container engines: it needs root"); skipReason != "" {
 		return m.Run()
 	}
 	var err error
-	if wruncBin, err = findWrunc(); err != nil {
+	if wruncBin, err = nodecheck.Wrunc(filepath.Join("..", "..")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -68,23 +68,6 @@ func testMain(m *testing.M) int {
 	return code
 }
 
-// findWrunc returns the binary under test: $WRUNC_BIN, or the repository's
-// bin/wrunc.
-func findWrunc() (string, error) {
-	bin := os.Getenv("WRUNC_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "bin", "wrunc")
-	}
-	bin, err := filepath.Abs(bin)
-	if err != nil {
-		return "", err
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("wrunc binary %s not found or not executable: run `make` in the repository root, or set WRUNC_BIN", bin)
-	}
-	return bin, nil
-}
-
 // atTeardown registers f to run after all tests, before the suite checks
 // that nothing is left; the last registered runs first.
 func atTeardown(f func() error) {
@@ -102,11 +85,13 @@ func teardown(createdHostDirs []string) error {
 	for _, f := range teardowns {
 		errs = append(errs, f())
 	}
-	if pids := processesMentioning(workDir); len(pids) > 0 {
-		errs = append(errs, fmt.Errorf("processes left running: %s", describeProcesses(pids)))
-		killAndWait(pids)
+	if pids := nodecheck.Processes(workDir); len(pids) > 0 {
+		errs = append(errs, fmt.Errorf("processes left running: %s", strings.Join(nodecheck.Describe(pids), "; ")))
+		errs = append(errs, nodecheck.Kill(pids))
 	}
-	for _, m := range mountsUnder(workDir) {
+	mounts, err := nodecheck.MountsUnder(workDir)
+	errs = append(errs, err)
+	for _, m := range mounts {
 		errs = append(errs, fmt.Errorf("mount left behind: %s", m))
 		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
 			errs = append(errs, fmt.Errorf("umount %s: %w", m, err))

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
 // workload is a kind of container that the lifecycle tests put through the
@@ -165,7 +167,7 @@ func TestPodmanRun(t *testing.T) {
 				args = append(args, "--rm")
 			}
 			r := p.run(t, append(append(append(args, c.flags...), c.image), c.args...)...)
-			id := strings.TrimSpace(readFile(t, cidfile))
+			id := strings.TrimSpace(nodecheck.ReadFile(t, cidfile))
 			p.explainFailure(t, id)
 			if r.code != c.code || r.stdout != c.out {
 				t.Errorf("podman run: want exit %d, stdout %q; got\n%s", c.code, c.out, r)
