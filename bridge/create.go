@@ -160,7 +160,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		action = "restore"
 		l.start = func(p *libcontainer.Process) error { return opts.restore(container, p) }
 	case opts.Start:
-		l.start = container.Run
+		l.exec = container.Exec
 	}
 	status, err = l.run()
 	if err != nil {

@@ -20,7 +20,11 @@ type launch struct {
 	consoleSocket string
 	pidFile       string
 	start         func(*libcontainer.Process) error
-	started       func() // if set, called once the process runs and its pid is written
+	// exec, if set, lets a started init run its program: only once the
+	// caller's stdio is wired, so that nothing it writes meets a pty that
+	// is not set up yet.
+	exec    func() error
+	started func() // if set, called once the process runs and its pid is written
 }
 
 // run starts the process; in the foreground it waits for it and returns its
@@ -49,6 +53,12 @@ func (l launch) run() (int, error) {
 	if err := io.started(); err != nil {
 		killProcess(l.process)
 		return -1, err
+	}
+	if l.exec != nil {
+		if err := l.exec(); err != nil {
+			killProcess(l.process)
+			return -1, err
+		}
 	}
 	if l.pidFile != "" {
 		pid, err := l.process.Pid()

@@ -79,6 +79,12 @@ func setupStdio(p *libcontainer.Process, terminal, detach bool, socket string) (
 		go func() {
 			defer parent.Close()
 			m, err := utils.RecvFile(parent)
+			if err == nil {
+				// At once: an exec'd process may write before started().
+				// Our own terminal turns \n into \r\n already; the
+				// container's pty doing it too would print \r\r\n.
+				err = console.ClearONLCR(m.Fd())
+			}
 			if err != nil {
 				s.masterErr <- fmt.Errorf("receive pty master: %w", err)
 				return
@@ -107,11 +113,6 @@ func (s *stdio) started() error {
 	}
 	pty, err := console.ConsoleFromFile(m)
 	if err != nil {
-		return fmt.Errorf("pty master: %w", err)
-	}
-	// Our own terminal turns \n into \r\n already; the container's pty
-	// doing it too would print \r\r\n.
-	if err := console.ClearONLCR(pty.Fd()); err != nil {
 		return fmt.Errorf("pty master: %w", err)
 	}
 	s.pty = pty
