@@ -46,8 +46,16 @@ type CriuOptions struct {
 // to leave it running (or only pre-dumping), the container is then gone, as
 // with runc.
 func (r *Runtime) Checkpoint(id string, o CriuOptions) error {
+	lock, err := r.lockID(id)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			lock.releaseGone()
+		}
 		return err
 	}
 	status, err := c.Status()
@@ -66,7 +74,7 @@ func (r *Runtime) Checkpoint(id string, o CriuOptions) error {
 	}
 	if !opts.LeaveRunning && !opts.PreDump {
 		// The checkpoint is good whatever is left of the container.
-		if err := c.Destroy(); err != nil {
+		if err := r.destroy(c, lock); err != nil {
 			logrus.Warnf("checkpoint %s: remove the dumped container: %v", id, err)
 		}
 	}

@@ -241,15 +241,13 @@ func (r *Runtime) Delete(id string, force bool) error {
 	}
 	switch {
 	case status == libcontainer.Stopped:
-		err = c.Destroy()
 	case force || status == libcontainer.Created:
-		err = killAndDestroy(c)
+		err = killInit(c)
 	default:
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, status)
 	}
-	// Destroy reports a failing poststop hook after the container is gone.
-	if _, serr := os.Stat(filepath.Join(r.Root, id)); errors.Is(serr, os.ErrNotExist) {
-		lock.releaseGone()
+	if err == nil {
+		err = r.destroy(c, lock)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
@@ -257,11 +255,22 @@ func (r *Runtime) Delete(id string, force bool) error {
 	return nil
 }
 
-func killAndDestroy(c *libcontainer.Container) error {
+// destroy removes c and, once its state is gone, its id's lock: Destroy
+// reports a failing poststop hook after it has removed the container.
+func (r *Runtime) destroy(c *libcontainer.Container, lock *idLock) error {
+	err := c.Destroy()
+	if _, serr := os.Stat(filepath.Join(r.Root, c.ID())); errors.Is(serr, os.ErrNotExist) {
+		lock.releaseGone()
+	}
+	return err
+}
+
+// killInit SIGKILLs c's init and waits for it to be gone.
+func killInit(c *libcontainer.Container) error {
 	_ = c.Signal(unix.SIGKILL)
 	for range 100 {
 		if err := c.Signal(unix.Signal(0)); err != nil {
-			return c.Destroy()
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

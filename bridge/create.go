@@ -174,10 +174,9 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 			}
 			lock = relock
 		}
-		if derr := container.Destroy(); derr != nil {
+		if derr := r.destroy(container, lock); derr != nil {
 			logrus.Warnf("cleanup of %s: %v", opts.ID, derr)
 		}
-		lock.releaseGone()
 	}
 	return status, err
 }
