@@ -6,12 +6,19 @@ import (
 	"github.com/wrunc/wrunc/bridge"
 )
 
-// createFlags are shared by `create` and `run`, as in runc.
+// The flags create, run and restore have in common, as in runc.
+var (
+	bundleFlag        = &cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"}
+	consoleSocketFlag = &cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"}
+	pidFileFlag       = &cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"}
+	noPivotFlag       = &cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to enter the rootfs"}
+	detachFlag        = &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"}
+	noSubreaperFlag   = &cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"}
+)
+
+// createFlags are shared by `create` and `run`.
 var createFlags = []cli.Flag{
-	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"},
-	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"},
-	&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"},
-	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to enter the rootfs"},
+	bundleFlag, consoleSocketFlag, pidFileFlag, noPivotFlag,
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on) to the container"},
 }

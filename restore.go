@@ -11,12 +11,7 @@ var restoreCommand = &cli.Command{
 	Usage:     "restore a container from a previous checkpoint; in the foreground, exit with its status",
 	ArgsUsage: "<container-id>",
 	Flags: append([]cli.Flag{
-		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"},
-		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"},
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
-		&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"},
-		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"},
-		&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to enter the rootfs"},
+		bundleFlag, consoleSocketFlag, detachFlag, pidFileFlag, noSubreaperFlag, noPivotFlag,
 		&cli.StringFlag{Name: "lsm-profile", Usage: "LSM profile of the restored process, as TYPE:NAME"},
 		&cli.StringFlag{Name: "lsm-mount-context", Usage: "LSM mount context of the restored container"},
 	}, criuFlags...),

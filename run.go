@@ -11,9 +11,8 @@ var runCommand = &cli.Command{
 	Usage:     "create and start a container; in the foreground, exit with its status",
 	ArgsUsage: "<container-id>",
 	Flags: append([]cli.Flag{
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
+		detachFlag, noSubreaperFlag,
 		&cli.BoolFlag{Name: "keep", Usage: "keep the container's state after it exits"},
-		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"},
 	}, createFlags...),
 	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		status, err := createOrRun(ctx, rt, true)
