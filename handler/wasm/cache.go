@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -62,28 +65,27 @@ func (c *Cache) Artifact(src *os.File, name string, wat bool) (*os.File, error) 
 }
 
 func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*os.File, error) {
-	module, err := readModule(src)
+	sum, load, err := moduleKey(src, name, wat)
 	if err != nil {
-		return nil, fmt.Errorf("read module %s: %w", name, err)
-	}
-	if wat {
-		// Keyed by the binary so that a module has one entry whatever its source form.
-		if module, err = wasmtime.Wat2Wasm(string(module)); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
+		return nil, err
 	}
 	engine := NewEngine()
 	fingerprint, err := engineFingerprint(engine)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(module)
 	base := filepath.Join(c.Dir, hex.EncodeToString(sum[:])+"-"+fingerprint)
 
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
-	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) { return compile(engine, module, name) })
+	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) {
+		module, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return compile(engine, module, name)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -97,17 +99,81 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 	return f, nil
 }
 
-// readModule reads src whole into a buffer of its size: growing one from
-// io.ReadAll's 512 bytes cost more than hashing a multi-megabyte module.
-// (Hashing a mapping would cost less still, but whoever else can write the
-// rootfs could truncate the file under it and fault the create.)
+// moduleKey returns the sha256 of the module in src (of its binary form when
+// wat) and a function that reads the module for a compile. A binary module
+// is hashed through a mapping, which costs a create with a cached artifact
+// no heap; a compile reads it again and checks the hash, so that the entry
+// holds code compiled from exactly the bytes its key names, even if the file
+// is rewritten in between.
+func moduleKey(src *os.File, name string, wat bool) (sum [sha256.Size]byte, load func() ([]byte, error), err error) {
+	if !wat {
+		if sum, err = mappedSHA256(src); err != nil {
+			return sum, nil, fmt.Errorf("read module %s: %w", name, err)
+		}
+		load = func() ([]byte, error) {
+			module, err := readModule(src)
+			if err != nil {
+				return nil, fmt.Errorf("read module %s: %w", name, err)
+			}
+			if sha256.Sum256(module) != sum {
+				return nil, fmt.Errorf("read module %s: it changed while being read", name)
+			}
+			return module, nil
+		}
+		return sum, load, nil
+	}
+	text, err := readModule(src)
+	if err != nil {
+		return sum, nil, fmt.Errorf("read module %s: %w", name, err)
+	}
+	// Keyed by the binary so that a module has one entry whatever its source form.
+	module, err := wasmtime.Wat2Wasm(string(text))
+	if err != nil {
+		return sum, nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	return sha256.Sum256(module), func() ([]byte, error) { return module, nil }, nil
+}
+
+// mappedSHA256 hashes f through a read-only mapping. Whoever else can write
+// the rootfs may truncate the file under the mapping: the fault is then an
+// error rather than a crash.
+func mappedSHA256(f *os.File) (sum [sha256.Size]byte, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return sum, err
+	}
+	return sha256OfMapping(f, st.Size())
+}
+
+// sha256OfMapping hashes the first size bytes of f through a mapping.
+func sha256OfMapping(f *os.File, size int64) (sum [sha256.Size]byte, err error) {
+	if size == 0 {
+		return sha256.Sum256(nil), nil
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return sum, fmt.Errorf("map: %w", err)
+	}
+	defer unix.Munmap(data)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("it changed while being read: %v", r)
+		}
+	}()
+	return sha256.Sum256(data), nil
+}
+
+// readModule reads src whole, from its start, into a buffer of its size:
+// growing one from io.ReadAll's 512 bytes cost more than hashing a
+// multi-megabyte module.
 func readModule(src *os.File) ([]byte, error) {
 	st, err := src.Stat()
 	if err != nil {
 		return nil, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
-	_, err = buf.ReadFrom(src)
+	_, err = buf.ReadFrom(io.NewSectionReader(src, 0, math.MaxInt64))
 	return buf.Bytes(), err
 }
 

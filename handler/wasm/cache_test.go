@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,4 +308,52 @@ func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
 	if removed, err := c.Prune(0); err != nil || len(removed) != 1 {
 		t.Fatalf("prune after unlock: removed %v, %v; want the entry", removed, err)
 	}
+}
+
+// A module truncated while it is being hashed faults the mapping: that must
+// be an error of the create, not a crash of wrunc.
+func TestModuleTruncatedWhileHashed(t *testing.T) {
+	f := openModule(t, filepath.Join(guests, "exit42.wasm"))
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mapping past the end of the file is what a truncation leaves.
+	if _, err := sha256OfMapping(f, st.Size()+2*int64(os.Getpagesize())); err == nil || !strings.Contains(err.Error(), "changed while being read") {
+		t.Errorf("hashing past the end of the file: err %v, want a fault reported as an error", err)
+	}
+	want := sha256.Sum256(readAll(t, f.Name()))
+	if got, err := mappedSHA256(f); err != nil || got != want {
+		t.Errorf("mappedSHA256 = %x, %v; want %x", got, err, want)
+	}
+}
+
+// A module rewritten between its hash and its compile must not be cached
+// under the old hash: another image with the old bytes would get the new code.
+func TestModuleRewrittenBeforeCompile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.wasm")
+	if err := os.WriteFile(path, readAll(t, filepath.Join(guests, "exit42.wasm")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := openModule(t, path)
+	_, load, err := moduleKey(src, "/m.wasm", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, readAll(t, filepath.Join(guests, "trap.wasm")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(); err == nil || !strings.Contains(err.Error(), "changed while being read") {
+		t.Errorf("load after a rewrite: %v, want an error", err)
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
