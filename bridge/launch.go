@@ -42,10 +42,13 @@ func (l launch) run() (int, error) {
 
 	var signals chan os.Signal
 	if !l.detach {
-		// Subscribe before the process exists so no signal meant for it is lost.
+		// Subscribe before the process exists so no signal meant for it is
+		// lost. Never unsubscribed: once the process is gone wrunc only
+		// cleans up and exits, and signal.Stop takes a round trip to the
+		// runtime's signal thread per signal (about a millisecond), while a
+		// signal meant for a gone process has nothing left to interrupt.
 		signals = make(chan os.Signal, 128)
 		signal.Notify(signals)
-		defer signal.Stop(signals)
 	}
 	if err := l.start(l.process); err != nil {
 		return -1, err
