@@ -230,11 +230,14 @@ func TestStress(t *testing.T) {
 		e.mustRun("--cache-dir", c, "cache", "prune")
 		cacheTemps = append(cacheTemps, cacheLeftovers(t, c)...)
 	}
-	ents, _ := os.ReadDir(e.root)
 	var states []string
-	for _, d := range ents {
-		states = append(states, d.Name())
-	}
+	_ = filepath.WalkDir(e.root, func(path string, d os.DirEntry, err error) error {
+		if err == nil && path != e.root {
+			rel, _ := filepath.Rel(e.root, path)
+			states = append(states, rel)
+		}
+		return nil
+	})
 	leaks := []struct {
 		kind  string
 		found []string
