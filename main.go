@@ -23,6 +23,7 @@ import (
 
 	"github.com/wrunc/wrunc/bridge"
 	"github.com/wrunc/wrunc/handler/wasm"
+	_ "github.com/wrunc/wrunc/handler/wasm/runner" // runs a wasm container's module before the Go runtime starts
 )
 
 // Set by the Makefile.
@@ -38,15 +39,12 @@ const (
 )
 
 func main() {
-	// Both re-execs run inside a container being set up: they must come
-	// before any flag parsing or logging set-up meant for the CLI.
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "init":
-			libcontainer.Init()
-		case wasm.RunnerMarker:
-			os.Exit(wasm.RunnerMain(os.Args))
-		}
+	// The container's init runs inside a container being set up: it must
+	// come before any flag parsing or logging set-up meant for the CLI. (The
+	// wasm runner, argv[1] runner.Marker, never gets here: it runs and exits
+	// in a C constructor, before the Go runtime starts.)
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init()
 	}
 	app := newApp()
 	if err := app.Run(os.Args); err != nil {

@@ -255,11 +255,14 @@ func (r *Runtime) Delete(id string, force bool) error {
 	return nil
 }
 
-// destroy removes c and, once its state is gone, its id's lock: Destroy
-// reports a failing poststop hook after it has removed the container.
+// destroy removes c and, once its state is gone, its id's lock and any
+// pending record of its create (a create killed after libcontainer saved the
+// state, while it waited for the wasm artifact, leaves one): Destroy reports
+// a failing poststop hook after it has removed the container.
 func (r *Runtime) destroy(c *libcontainer.Container, lock *idLock) error {
 	err := c.Destroy()
 	if _, serr := os.Stat(filepath.Join(r.Root, c.ID())); errors.Is(serr, os.ErrNotExist) {
+		r.dropPending(c.ID())
 		lock.releaseGone()
 	}
 	return err

@@ -108,13 +108,14 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	}
 	process.Init = true
 	process.ExtraFiles = preserved
+	var artifact *pendingArtifact
 	// A restored runner comes back with its module loaded.
 	if decision.Kind == handler.Wasm && opts.restore == nil {
-		artifact, err := r.useRunner(process, decision.Entrypoint, specMemoryLimit(spec))
+		artifact, err = r.useRunner(process, decision.Entrypoint, specMemoryLimit(spec))
 		if err != nil {
 			return -1, fmt.Errorf("create %s: %w", opts.ID, err)
 		}
-		defer artifact.Close()
+		defer artifact.close()
 	}
 
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
@@ -162,6 +163,9 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	case opts.Start:
 		l.exec = container.Exec
 	}
+	if artifact != nil {
+		l.start = artifact.start(l.start)
+	}
 	status, err = l.run()
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w", action, opts.ID, err)
@@ -200,32 +204,6 @@ func relaxConfig(config *configs.Config) {
 			d.Major, d.Minor = 0, 0
 		}
 	}
-}
-
-// useRunner makes p run the wasm module at ep through wrunc's runner: the
-// module is compiled here, on the host, and the runner inside the container
-// only maps the artifact. The returned file is the caller's to close once
-// the process has started.
-func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, memoryLimit int64) (*os.File, error) {
-	if memoryLimit > 0 {
-		// Refuse here, with nothing created, what the runner would refuse.
-		if _, err := wasm.GuestMemory(memoryLimit); err != nil {
-			return nil, err
-		}
-	}
-	module, err := ep.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer module.Close()
-	artifact, err := r.Cache.Artifact(module, ep.ContainerPath, ep.Format == handler.WatText)
-	if err != nil {
-		return nil, err
-	}
-	// After any preserved fds, so that those keep the numbers the caller expects.
-	p.ExtraFiles = append(p.ExtraFiles, artifact)
-	p.Args = wasm.RunnerArgs(2+len(p.ExtraFiles), ep.ContainerPath, memoryLimit, p.Args)
-	return artifact, nil
 }
 
 func specMemoryLimit(spec *specs.Spec) int64 {

@@ -87,6 +87,14 @@ func (r *Runtime) Exec(opts ExecOptions) (int, error) {
 		return -1, err
 	}
 	process.SubCgroupPaths = opts.SubCgroups
+	l := launch{
+		process:       process,
+		terminal:      opts.Process.Terminal,
+		detach:        opts.Detach,
+		consoleSocket: opts.ConsoleSocket,
+		pidFile:       opts.PidFile,
+		start:         c.Run,
+	}
 	if HandlerOf(c) == handler.Wasm {
 		ep, err := execEntrypoint(c, opts.Process)
 		if err != nil {
@@ -98,16 +106,9 @@ func (r *Runtime) Exec(opts ExecOptions) (int, error) {
 			if err != nil {
 				return -1, err
 			}
-			defer artifact.Close()
+			defer artifact.close()
+			l.start = artifact.start(l.start)
 		}
-	}
-	l := launch{
-		process:       process,
-		terminal:      opts.Process.Terminal,
-		detach:        opts.Detach,
-		consoleSocket: opts.ConsoleSocket,
-		pidFile:       opts.PidFile,
-		start:         c.Run,
 	}
 	return l.run()
 }

@@ -1,8 +1,7 @@
-// Package wasm runs WebAssembly (WASI preview 1) containers: modules are
-// compiled on the host at create time into a cache of precompiled artifacts,
-// and the container's pid 1 (wrunc's own binary, see RunnerMain) only maps the
-// artifact and runs it, so compilation never costs time or memory inside the
-// container's cgroup.
+// Package wasm compiles WebAssembly (WASI preview 1) modules on the host, at
+// create time, into a cache of precompiled artifacts. The container's pid 1
+// (package runner) only maps an artifact and runs it, so compilation never
+// costs time or memory inside the container's cgroup.
 package wasm
 
 import (
@@ -14,18 +13,14 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// RunnerMarker is argv[1] of the in-container runner; main() checks
-// os.Args[1] == RunnerMarker first thing.
-const RunnerMarker = "wrunc-wasm-runner"
-
 const wasmtimeGoModule = "github.com/bytecodealliance/wasmtime-go/v39"
 
-// NewEngine returns the one engine configuration used both to compile on the
-// host and to load in the runner: a precompiled artifact only deserializes
-// into an engine configured like the one that compiled it.
+// NewEngine returns the engine the host compiles with. The runner (runner.c)
+// configures its engine the same way: a precompiled artifact only
+// deserializes into an engine configured like the one that compiled it.
 func NewEngine() *wasmtime.Engine {
 	cfg := wasmtime.NewConfig()
-	// Lets a signal stop a guest spinning in wasm code (see RunnerMain).
+	// Lets a signal stop a guest spinning in wasm code (see runner.StopGrace).
 	cfg.SetEpochInterruption(true)
 	return wasmtime.NewEngineWithConfig(cfg)
 }

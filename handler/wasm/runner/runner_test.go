@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 import (
 	"bufio"
@@ -12,25 +12,41 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wrunc/wrunc/handler/wasm"
 )
 
 // guestCmd starts the runner on a test guest as wrunc starts a container's
-// process: this binary as /proc/self/exe, the artifact at fd 3, an environment
+// process: this binary as /proc/self/exe, the artifact handoff at fd 3, an environment
 // of exactly env. / is the host's: guests write only under t.TempDir().
 func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	// Shared by all tests, so that each guest is compiled once.
-	cache := &Cache{Dir: filepath.Join(guests, "cache")}
-	artifact, err := cache.Artifact(openModule(t, filepath.Join(guests, module)), "/"+module, false)
+	cache := &wasm.Cache{Dir: filepath.Join(guests, "cache")}
+	src, err := os.Open(filepath.Join(guests, module))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { artifact.Close() })
+	defer src.Close()
+	artifact, err := cache.Artifact(src, "/"+module, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer artifact.Close()
+	handoff, err := NewHandoff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { handoff.Close() })
+	// Queued for the runner to receive once it starts.
+	if err := handoff.Send(artifact); err != nil {
+		t.Fatal(err)
+	}
 	return &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       RunnerArgs(3, "/"+module, 0, append([]string{module}, args...)),
+		Args:       Args(3, "/"+module, 0, append([]string{module}, args...)),
 		Env:        append([]string{}, env...),
-		ExtraFiles: []*os.File{artifact},
+		ExtraFiles: []*os.File{handoff.ContainerEnd()},
 	}
 }
 
@@ -176,8 +192,8 @@ func TestRunStopSignals(t *testing.T) {
 			case <-time.After(2 * time.Second):
 				t.Fatal("guest still running 2s after the signal")
 			}
-			if took := time.Since(signalled); tc.inWasm && took >= stopGrace {
-				t.Errorf("stopped %v after the signal; the epoch tick should stop wasm code within the %v grace", took, stopGrace)
+			if took := time.Since(signalled); tc.inWasm && took >= StopGrace {
+				t.Errorf("stopped %v after the signal; the epoch tick should stop wasm code within the %v grace", took, StopGrace)
 			}
 			if status, want := tc.cmd.ProcessState.ExitCode(), 128+int(tc.sig); status != want || stderr.Len() != 0 {
 				t.Errorf("exit status %d, stderr %q; want %d and nothing", status, stderr.String(), want)
@@ -186,34 +202,28 @@ func TestRunStopSignals(t *testing.T) {
 	}
 }
 
-// assertNoArtifactFD checks that a runner whose guest runs no longer holds
-// the artifact fd it inherited. wasmtime keeps an fd of its own on the file it
-// mapped (it maps memory images from it), but that one is close-on-exec, which
-// the inherited fd is not.
+// assertNoArtifactFD checks that a runner whose guest runs holds neither the
+// handoff socket nor the artifact fd it received: only the one fd wasmtime
+// keeps on the file it mapped (for memory images).
 func assertNoArtifactFD(t *testing.T, pid int) {
 	t.Helper()
 	fds, err := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
 	if err != nil || len(fds) == 0 {
 		t.Fatalf("list fds of %d: %v %v", pid, fds, err)
 	}
+	var artifacts []string
 	for _, fd := range fds {
 		target, err := os.Readlink(fd)
-		if err != nil || !strings.HasSuffix(target, ".cwasm") {
-			continue
+		switch {
+		case err != nil:
+		case strings.HasSuffix(target, ".cwasm"):
+			artifacts = append(artifacts, fd+" -> "+target)
+		case strings.HasPrefix(target, "socket:"):
+			t.Errorf("runner holds %s -> %s while the guest runs", fd, target)
 		}
-		info, err := os.ReadFile(strings.Replace(fd, "/fd/", "/fdinfo/", 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var flags int
-		for _, line := range strings.Split(string(info), "\n") {
-			if v, ok := strings.CutPrefix(line, "flags:"); ok {
-				fmt.Sscanf(strings.TrimSpace(v), "%o", &flags)
-			}
-		}
-		if flags&syscall.O_CLOEXEC == 0 {
-			t.Errorf("runner holds inherited %s -> %s while the guest runs", fd, target)
-		}
+	}
+	if len(artifacts) > 1 {
+		t.Errorf("runner holds %d fds of the artifact while the guest runs, want wasmtime's one: %v", len(artifacts), artifacts)
 	}
 }
 
@@ -243,10 +253,55 @@ func TestRunMemoryLimit(t *testing.T) {
 		{64 << 20, 43},
 		{0, 125}, // unbounded: the guest stops asking at 125
 	} {
+		var guestMemory int64
+		if c.limit > 0 {
+			var err error
+			if guestMemory, err = GuestMemory(c.limit); err != nil {
+				t.Fatal(err)
+			}
+		}
 		cmd := guestCmd(t, "grow.wasm", nil)
-		cmd.Args = RunnerArgs(3, "/grow.wasm", c.limit, []string{"grow.wasm"})
+		cmd.Args = Args(3, "/grow.wasm", guestMemory, []string{"grow.wasm"})
 		if got := runGuest(t, cmd); got.status != c.want {
 			t.Errorf("limit %d: got %+v, want exit status %d", c.limit, got, c.want)
+		}
+	}
+}
+
+// A runner whose handoff closes without an artifact (wrunc failed to get
+// one) says so and exits 1, rather than waiting or crashing.
+func TestRunWithoutArtifact(t *testing.T) {
+	handoff, err := NewHandoff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       Args(3, "/hello.wasm", 0, []string{"hello.wasm"}),
+		ExtraFiles: []*os.File{handoff.ContainerEnd()},
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	handoff.Close()
+	err = cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(stderr.String(), "closed the handoff without sending it") {
+		t.Errorf("exit %v, stderr %q; want 1 and the reason", err, stderr.String())
+	}
+}
+
+func TestRunBadArgs(t *testing.T) {
+	for _, args := range [][]string{
+		{"/proc/self/exe", Marker},
+		{"/proc/self/exe", Marker, "--artifact-socket=x", "--"},
+		{"/proc/self/exe", Marker, "--artifact-socket=3", "--bogus", "--"},
+	} {
+		cmd := &exec.Cmd{Path: "/proc/self/exe", Args: args}
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 1 || !strings.HasPrefix(string(out), "wrunc: wasm runner: parse runner args: ") {
+			t.Errorf("%q: exit %d, output %q; want 1 and a parse error", args[2:], cmd.ProcessState.ExitCode(), out)
 		}
 	}
 }

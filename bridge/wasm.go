@@ -1,0 +1,82 @@
+package bridge
+
+import (
+	"os"
+
+	"github.com/opencontainers/runc/libcontainer"
+
+	"github.com/wrunc/wrunc/handler"
+	"github.com/wrunc/wrunc/handler/wasm/runner"
+)
+
+// useRunner makes p run the wasm module at ep through wrunc's runner: the
+// module is compiled here, on the host, and the runner inside the container
+// only maps the artifact. The cache lookup (or compile) runs while the
+// caller starts the process; start it with the returned artifact's start,
+// and close the artifact when done.
+func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, memoryLimit int64) (*pendingArtifact, error) {
+	var guestMemory int64
+	if memoryLimit > 0 {
+		var err error
+		if guestMemory, err = runner.GuestMemory(memoryLimit); err != nil {
+			return nil, err
+		}
+	}
+	module, err := ep.Open()
+	if err != nil {
+		return nil, err
+	}
+	handoff, err := runner.NewHandoff()
+	if err != nil {
+		module.Close()
+		return nil, err
+	}
+	// After any preserved fds, so that those keep the numbers the caller expects.
+	p.ExtraFiles = append(p.ExtraFiles, handoff.ContainerEnd())
+	p.Args = runner.Args(2+len(p.ExtraFiles), ep.ContainerPath, guestMemory, p.Args)
+	a := &pendingArtifact{handoff: handoff, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		defer module.Close()
+		a.file, a.err = r.Cache.Artifact(module, ep.ContainerPath, ep.Format == handler.WatText)
+	}()
+	return a, nil
+}
+
+// pendingArtifact is a runner's artifact being looked up or compiled.
+type pendingArtifact struct {
+	handoff *runner.Handoff
+	done    chan struct{}
+	file    *os.File // once done, if err is nil
+	err     error
+}
+
+// start wraps a function that starts the runner's process: once the process
+// is started, it waits for the artifact and hands it over, or kills the
+// process if there is none (a module that does not compile, say).
+func (a *pendingArtifact) start(start func(*libcontainer.Process) error) func(*libcontainer.Process) error {
+	return func(p *libcontainer.Process) error {
+		if err := start(p); err != nil {
+			return err
+		}
+		<-a.done
+		err := a.err
+		if err == nil {
+			err = a.handoff.Send(a.file)
+		}
+		if err != nil {
+			killProcess(p)
+		}
+		return err
+	}
+}
+
+// close waits for the lookup, so that no cache write is cut short, and
+// releases the artifact and the host's handoff ends.
+func (a *pendingArtifact) close() {
+	<-a.done
+	if a.file != nil {
+		a.file.Close()
+	}
+	a.handoff.Close()
+}

@@ -1,0 +1,330 @@
+// The in-container wasm runner. It runs as a constructor, before the Go
+// runtime starts (as libcontainer's nsexec does for `init`), and exits
+// without ever returning to it: a container's pid 1 that only runs a module
+// has no use for the Go runtime, whose start alone (threads, heap, every
+// package's init) costs more than loading the module and running it.
+//
+// argv: <exe> RUNNER_MARKER --artifact-socket=FD --module=PATH
+//       --guest-memory=BYTES -- GUEST_ARGS...
+// (built by runner.Args; see runner.go for the contract).
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wasi.h>
+#include <wasmtime.h>
+
+#include "runner.h"
+
+// What a shell reports for SIGABRT, as the wasmtime CLI exits on a trap.
+#define TRAP_STATUS (128 + SIGABRT)
+
+struct options {
+	int handoff_fd;
+	const char *module;    // the module's path in the container, for messages
+	long long guest_memory; // bytes of linear memory the guest may have; 0: no bound
+	int guest_argc;
+	char **guest_argv;
+};
+
+// The signal that stopped the guest, 0 while none has.
+static atomic_int stopped_by;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("wrunc: wasm runner: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+// message_of returns err's message and frees err.
+static wasm_name_t message_of(wasmtime_error_t *err)
+{
+	wasm_name_t msg;
+	wasmtime_error_message(err, &msg);
+	wasmtime_error_delete(err);
+	return msg;
+}
+
+static void fail_with(const char *what, wasmtime_error_t *err)
+{
+	wasm_name_t msg = message_of(err);
+	fail("%s: %.*s", what, (int)msg.size, msg.data);
+}
+
+static long long parse_number(const char *flag, const char *s)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 0)
+		fail("parse runner args: %s: not a number: %s", flag, s);
+	return n;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const char socket_flag[] = "--artifact-socket=", module_flag[] = "--module=",
+			  memory_flag[] = "--guest-memory=";
+	int i;
+
+	*o = (struct options){.handoff_fd = -1, .module = "the module"};
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strncmp(a, socket_flag, sizeof socket_flag - 1) == 0) {
+			long long fd = parse_number(socket_flag, a + sizeof socket_flag - 1);
+			if (fd > INT_MAX)
+				fail("parse runner args: %s: out of range: %lld", socket_flag, fd);
+			o->handoff_fd = (int)fd;
+		} else if (strncmp(a, module_flag, sizeof module_flag - 1) == 0) {
+			o->module = a + sizeof module_flag - 1;
+		} else if (strncmp(a, memory_flag, sizeof memory_flag - 1) == 0) {
+			o->guest_memory = parse_number(memory_flag, a + sizeof memory_flag - 1);
+		} else {
+			fail("parse runner args: unknown argument %s", a);
+		}
+	}
+	if (o->handoff_fd < 0)
+		fail("parse runner args: no --artifact-socket");
+	o->guest_argc = i < argc ? argc - i : 0;
+	o->guest_argv = argv + i;
+}
+
+// receive_artifact takes the artifact's fd, close-on-exec, from the handoff
+// socket (see runner.Handoff) and closes the socket.
+static int receive_artifact(int sock)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof control.buf,
+	};
+	ssize_t n;
+	int fd;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		fail("receive the wasm artifact: %s", strerror(errno));
+	close(sock);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (n == 0 && c == NULL)
+		fail("receive the wasm artifact: wrunc closed the handoff without sending it");
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+		fail("receive the wasm artifact: malformed message");
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+static sigset_t stop_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	return set;
+}
+
+// stop_on_signal waits for a stop signal and ends the guest: an epoch tick
+// traps it at once when it runs wasm code, and after the grace period the
+// runner exits anyway, as a guest blocked in a host call (poll_oneoff, say)
+// never sees the tick.
+static void *stop_on_signal(void *engine)
+{
+	sigset_t set = stop_signals();
+	struct timespec grace = {.tv_nsec = RUNNER_STOP_GRACE_MS * 1000000L};
+	int sig;
+
+	if (sigwait(&set, &sig) != 0)
+		return NULL;
+	atomic_store(&stopped_by, sig);
+	wasmtime_engine_increment_epoch(engine);
+	while (nanosleep(&grace, &grace) != 0 && errno == EINTR)
+		;
+	_exit(128 + sig);
+}
+
+static wasi_config_t *wasi_config(struct options *o, char **envp)
+{
+	wasi_config_t *cfg = wasi_config_new();
+	size_t envc = 0, i;
+
+	if (!wasi_config_set_argv(cfg, (size_t)o->guest_argc, (const char **)o->guest_argv))
+		fail("%s: guest arguments are not valid UTF-8", o->module);
+	for (char **e = envp; *e != NULL; e++)
+		envc++;
+	const char **names = calloc(envc + 1, sizeof *names), **values = calloc(envc + 1, sizeof *values);
+	if (names == NULL || values == NULL)
+		fail("out of memory");
+	for (i = 0; i < envc; i++) {
+		char *eq = strchr(envp[i], '=');
+		names[i] = eq != NULL ? strndup(envp[i], (size_t)(eq - envp[i])) : envp[i];
+		values[i] = eq != NULL ? eq + 1 : "";
+		if (names[i] == NULL)
+			fail("out of memory");
+	}
+	if (!wasi_config_set_env(cfg, envc, names, values))
+		fail("%s: environment is not valid UTF-8", o->module);
+	wasi_config_inherit_stdin(cfg);
+	wasi_config_inherit_stdout(cfg);
+	wasi_config_inherit_stderr(cfg);
+
+	// Full WASI rights: the mount flags libcontainer set (a read-only root,
+	// writable volumes under it) are what the guest may write, as for any
+	// process of the container.
+	wasi_dir_perms dir_perms = WASMTIME_WASI_DIR_PERMS_READ | WASMTIME_WASI_DIR_PERMS_WRITE;
+	wasi_file_perms file_perms = WASMTIME_WASI_FILE_PERMS_READ | WASMTIME_WASI_FILE_PERMS_WRITE;
+	// WASI has no working directory. Go's wasip1 runtime (when PWD is
+	// unset) and Zig take the first preopen as theirs, and wasi-libc and Go
+	// resolve absolute paths by the longest preopen prefix, so preopening
+	// the cwd before / gives guests the process cwd without adding to their
+	// env.
+	char *cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		fail("get working directory: %s", strerror(errno));
+	if (strcmp(cwd, "/") != 0 && !wasi_config_preopen_dir(cfg, cwd, cwd, dir_perms, file_perms))
+		fail("preopen %s", cwd);
+	if (!wasi_config_preopen_dir(cfg, "/", "/", dir_perms, file_perms))
+		fail("preopen /");
+	return cfg;
+}
+
+// report_failure prints why the guest did not finish and returns the exit
+// status, following the wasmtime CLI: the guest's proc_exit status, 134 on a
+// trap, 1 when the module could not be started.
+static int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+	wasm_name_t msg;
+	int status;
+
+	if (err != NULL) {
+		if (wasmtime_error_exit_status(err, &status)) {
+			wasmtime_error_delete(err);
+			return status;
+		}
+		msg = message_of(err);
+		status = 1;
+	} else {
+		// wasmtime's trap message carries the wasm backtrace already.
+		wasm_trap_message(trap, &msg);
+		wasm_trap_delete(trap);
+		status = TRAP_STATUS;
+	}
+	fprintf(stderr, "wrunc: %s: %.*s\n", module, (int)msg.size, msg.data);
+	return status;
+}
+
+static int run(struct options *o, char **envp)
+{
+	// The one engine configuration the host compiles with (wasm.NewEngine):
+	// an artifact only loads into an engine configured like the one that
+	// compiled it, which wasmtime checks.
+	wasm_config_t *config = wasm_config_new();
+	wasmtime_config_epoch_interruption_set(config, true);
+	wasm_engine_t *engine = wasm_engine_new_with_config(config);
+	pthread_t stopper;
+	int err_no = pthread_create(&stopper, NULL, stop_on_signal, engine);
+	if (err_no != 0)
+		fail("start the stop-signal thread: %s", strerror(err_no));
+
+	int artifact = receive_artifact(o->handoff_fd);
+	char path[32];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", artifact);
+	wasmtime_module_t *module;
+	wasmtime_error_t *err = wasmtime_module_deserialize_file(engine, path, &module);
+	if (err != NULL)
+		fail_with("load precompiled module", err);
+	// wasmtime keeps a read-only fd of its own on the artifact for its
+	// memory images; the runner is non-dumpable, so no other process of the
+	// container reaches it through /proc/1.
+	close(artifact);
+
+	wasi_config_t *wasi = wasi_config(o, envp);
+	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+	wasmtime_context_t *ctx = wasmtime_store_context(store);
+	if ((err = wasmtime_context_set_wasi(ctx, wasi)) != NULL)
+		fail_with("configure WASI", err);
+	// The environment is the guest's now; left in ours it would steer the
+	// engine too (RUST_BACKTRACE alone doubles the cost of a guest's exit).
+	clearenv();
+	// One epoch tick, sent by a stop signal, traps the running guest.
+	wasmtime_context_set_epoch_deadline(ctx, 1);
+	if (o->guest_memory > 0)
+		// A guest past the bound sees memory.grow fail, as wasm specifies,
+		// instead of the kernel OOM-killing the whole container.
+		wasmtime_store_limiter(store, o->guest_memory, -1, -1, -1, -1);
+
+	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
+	if ((err = wasmtime_linker_define_wasi(linker)) != NULL)
+		fail_with("define WASI", err);
+	wasmtime_instance_t instance;
+	wasm_trap_t *trap = NULL;
+	err = wasmtime_linker_instantiate(linker, ctx, module, &instance, &trap);
+	if (err != NULL || trap != NULL)
+		return report_failure(o->module, err, trap);
+	wasmtime_extern_t start;
+	if (!wasmtime_instance_export_get(ctx, &instance, "_start", strlen("_start"), &start) ||
+	    start.kind != WASMTIME_EXTERN_FUNC) {
+		fprintf(stderr, "wrunc: %s: no _start function\n", o->module);
+		return 1;
+	}
+	err = wasmtime_func_call(ctx, &start.of.func, NULL, 0, NULL, 0, &trap);
+	int sig = atomic_load(&stopped_by);
+	if (sig != 0)
+		return 128 + sig;
+	if (err != NULL || trap != NULL)
+		return report_failure(o->module, err, trap);
+	return 0;
+}
+
+__attribute__((constructor)) static void wrunc_wasm_runner(int argc, char **argv, char **envp)
+{
+	struct options o;
+
+	if (argc < 2 || strcmp(argv[1], RUNNER_MARKER) != 0)
+		return;
+	// First of all. The runner is pid 1 of its pid namespace, and the kernel
+	// drops the signals pid 1 neither handles nor blocks: blocked, they wait
+	// for stop_on_signal.
+	sigset_t stops = stop_signals();
+	if (sigprocmask(SIG_BLOCK, &stops, NULL) != 0)
+		fail("block stop signals: %s", strerror(errno));
+	// Other processes of the container (exec'd ones) must not reach our fds
+	// or mappings through /proc/1: they lead to the host's cached artifact.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fail("set non-dumpable: %s", strerror(errno));
+	parse_args(argc, argv, &o);
+	exit(run(&o, envp));
+}

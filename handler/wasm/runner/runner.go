@@ -1,0 +1,68 @@
+// Package runner is wrunc's in-container wasm runner and its contract with
+// the host side: the container process of a wasm container is wrunc's own
+// binary (libcontainer's sealed copy, as /proc/self/exe) with argv from Args.
+// Linking this package adds a C constructor (runner.c) that, when argv[1] is
+// Marker, runs the module before the Go runtime starts and exits with the
+// guest's status; in any other process it returns at once.
+//
+// The module arrives precompiled, as an open artifact sent over a Handoff,
+// and is only mapped and run: compiling happens on the host (package wasm).
+package runner
+
+// #cgo CFLAGS: -I${SRCDIR}/include -O2 -Wall
+// #include "runner.h"
+import "C"
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	// libwasmtime, which runner.c calls, comes with the Go bindings.
+	_ "github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Marker is argv[1] of a container process that runs a wasm module.
+const Marker = C.RUNNER_MARKER
+
+// StopGrace is how long a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT)
+// waits for the guest to trap before the runner exits anyway: epoch
+// interruption only reaches running wasm code, not a guest blocked in a host
+// call such as poll_oneoff. A stopped runner exits 128+signal.
+const StopGrace = C.RUNNER_STOP_GRACE_MS * time.Millisecond
+
+// Memory the runner keeps for itself out of the container's limit: wasmtime's
+// structures (a few MiB), the guest's stacks, and the page cache of files the
+// guest writes, which the kernel charges to the container too. See
+// GuestMemory.
+const (
+	runnerBaseMemory    = 16 << 20
+	runnerShareOfMemory = 16 // plus 1/16 of the limit
+)
+
+// GuestMemory returns the most linear memory a guest may have in a container
+// limited to limit bytes: the limit less 16 MiB and less 1/16 of it, which
+// is 44 MiB of 64 MiB, 224 MiB of 256 MiB, 944 MiB of 1 GiB.
+func GuestMemory(limit int64) (int64, error) {
+	guest := limit - runnerBaseMemory - limit/runnerShareOfMemory
+	if guest < 1<<20 {
+		return 0, fmt.Errorf("memory limit %d bytes leaves no room for a wasm guest: the runner needs %d", limit, limit-guest)
+	}
+	return guest, nil
+}
+
+// Args builds the container process's args. handoffFD is the number the
+// Handoff's container end has in the container; modulePath is the module's
+// path as the container sees it (for messages); guestMemory bounds the
+// guest's linear memory (0: no bound; see GuestMemory): a guest past it sees
+// memory.grow fail, as wasm specifies, rather than the container being
+// OOM-killed.
+func Args(handoffFD int, modulePath string, guestMemory int64, guestArgs []string) []string {
+	return append([]string{
+		"/proc/self/exe", Marker,
+		"--artifact-socket=" + strconv.Itoa(handoffFD),
+		"--module=" + modulePath,
+		"--guest-memory=" + strconv.FormatInt(guestMemory, 10),
+		"--",
+	}, guestArgs...)
+}
