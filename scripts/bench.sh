@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks wrunc against runc on this machine, all in one run with the
-# commands interleaved, and prints a table of medians and ratios:
+# commands interleaved in a random order, and prints a table of medians and
+# ratios:
 #   native run of busybox true, wrunc vs runc; warm wasm hello vs native;
 #   first start of a never-seen module; memory of idle wasm containers;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "containers need root: run as root" >&2; exit 1; }
-rounds=${1:-30}
+rounds=${1:-100}
 idle=${IDLE_CONTAINERS:-10}
 ctr_runs=${CTR_RUNS:-100}
 source scripts/deps.sh
@@ -62,9 +63,15 @@ total() { awk '{s += $1} END {printf "%.0f", s}'; }
 
 "${W[@]}" precompile "$work/wasm" >/dev/null # warm
 for i in $(seq "$rounds"); do
-	ms "${W[@]}" run --bundle "$work/busybox" "n$i" >>"$work/t.wrunc-native"
-	ms "${R[@]}" run --bundle "$work/busybox" "r$i" >>"$work/t.runc-native"
-	ms "${W[@]}" run --bundle "$work/wasm" "w$i" >>"$work/t.wrunc-wasm"
+	# A new order each round: a run can leave work behind (its cgroup or
+	# memory being freed) that slows whichever command comes next.
+	for c in $(shuf -e native runc wasm); do
+		case $c in
+		native) ms "${W[@]}" run --bundle "$work/busybox" "n$i" >>"$work/t.wrunc-native" ;;
+		runc) ms "${R[@]}" run --bundle "$work/busybox" "r$i" >>"$work/t.runc-native" ;;
+		wasm) ms "${W[@]}" run --bundle "$work/wasm" "w$i" >>"$work/t.wrunc-wasm" ;;
+		esac
+	done
 done
 first_rounds=$(( rounds < 5 ? rounds : 5 ))
 for i in $(seq "$first_rounds"); do
@@ -92,15 +99,19 @@ done
 for i in $(seq "$idle"); do "${W[@]}" delete -f "idle$i"; done
 
 # Sequential `ctr run`s, wasm with wrunc and native busybox with runc,
-# interleaved, after a warm-up run of each.
+# interleaved in a random order, after a warm-up run of each.
 ctr_skipped=$(ctrd_unavailable)
 if [ -z "$ctr_skipped" ]; then
 	ctrd_start "$work/containerd" "$work/cache" /bin/busybox "$work/guests/hello.wasm"
 	ctrd_run "$wrunc" wasm cw0 >/dev/null
 	ctrd_run "$runc" busybox cr0 /bin/busybox true
 	for i in $(seq "$ctr_runs"); do
-		ms ctrd_run "$wrunc" wasm "cw$i" >>"$work/t.ctr-wasm"
-		ms ctrd_run "$runc" busybox "cr$i" /bin/busybox true >>"$work/t.ctr-native"
+		for c in $(shuf -e wasm native); do
+			case $c in
+			wasm) ms ctrd_run "$wrunc" wasm "cw$i" >>"$work/t.ctr-wasm" ;;
+			native) ms ctrd_run "$runc" busybox "cr$i" /bin/busybox true >>"$work/t.ctr-native" ;;
+			esac
+		done
 	done
 	ctr_wasm=$(median <"$work/t.ctr-wasm") ctr_native=$(median <"$work/t.ctr-native")
 fi
