@@ -307,6 +307,12 @@ func cacheLeftovers(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// And what wrunc remembers for the boot (see handler/wasm's memo).
+	memos, err := filepath.Glob(filepath.Join(dir, "memo", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = append(names, memos...)
 	var found []string
 	for _, n := range names {
 		base, isLock := strings.CutSuffix(n, ".lock")

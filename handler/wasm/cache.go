@@ -29,7 +29,8 @@ import (
 // place), .sum (its size and CRC-32C, so a truncated or corrupt artifact is
 // recompiled instead of handed out; its mtime is the entry's last use) and
 // .lock (flocked while an entry is checked, built or evicted, so concurrent
-// creates of a new module compile it once).
+// creates of a new module compile it once). memo/ holds what was computed
+// for the current boot (see memo).
 //
 // Only wrunc writes the cache, as root, so the checksum guards against torn
 // writes and disk corruption, not forgery: the module's content hash in the
@@ -37,6 +38,8 @@ import (
 type Cache struct {
 	Dir     string
 	MaxSize int64 // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
+
+	now func() time.Time // for tests; nil: time.Now
 }
 
 // Entry describes one cached artifact.
@@ -65,12 +68,21 @@ func (c *Cache) Artifact(src *os.File, name string, wat bool) (*os.File, error) 
 }
 
 func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*os.File, error) {
-	sum, load, err := moduleKey(src, name, wat)
+	m := c.memo()
+	sum, load, err := c.moduleKey(src, name, wat, m)
 	if err != nil {
 		return nil, err
 	}
-	engine := NewEngine()
-	fingerprint, err := engineFingerprint(engine)
+	// Created only when needed: on a hit with a remembered fingerprint,
+	// never.
+	var engine *wasmtime.Engine
+	newEngine := func() *wasmtime.Engine {
+		if engine == nil {
+			engine = NewEngine()
+		}
+		return engine
+	}
+	fingerprint, err := rememberedFingerprint(m, newEngine)
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +91,12 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
-	f, compiled, err := c.lockedArtifact(base, func() ([]byte, error) {
+	f, compiled, err := c.lockedArtifact(base, m, func() ([]byte, error) {
 		module, err := load()
 		if err != nil {
 			return nil, err
 		}
-		return compile(engine, module, name)
+		return compile(newEngine(), module, name)
 	})
 	if err != nil {
 		return nil, err
@@ -99,15 +111,34 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 	return f, nil
 }
 
+// rememberedFingerprint is engineFingerprint, remembered for this binary
+// for the boot (the CPU's features do not change within one).
+func rememberedFingerprint(m memo, engine func() *wasmtime.Engine) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return engineFingerprint(engine())
+	}
+	key := "engine of " + stamp(st)
+	if fingerprint, ok := m.get(key); ok {
+		return fingerprint, nil
+	}
+	fingerprint, err := engineFingerprint(engine())
+	if err == nil {
+		m.put(key, fingerprint)
+	}
+	return fingerprint, err
+}
+
 // moduleKey returns the sha256 of the module in src (of its binary form when
 // wat) and a function that reads the module for a compile. A binary module
 // is hashed through a mapping, which costs a create with a cached artifact
-// no heap; a compile reads it again and checks the hash, so that the entry
-// holds code compiled from exactly the bytes its key names, even if the file
-// is rewritten in between.
-func moduleKey(src *os.File, name string, wat bool) (sum [sha256.Size]byte, load func() ([]byte, error), err error) {
+// no heap, and the hash is remembered for the file for the boot; a compile
+// reads the module again and checks the hash, so that the entry holds code
+// compiled from exactly the bytes its key names, even if the file is
+// rewritten in between.
+func (c *Cache) moduleKey(src *os.File, name string, wat bool, m memo) (sum [sha256.Size]byte, load func() ([]byte, error), err error) {
 	if !wat {
-		if sum, err = mappedSHA256(src); err != nil {
+		if sum, err = c.rememberedSHA256(src, m); err != nil {
 			return sum, nil, fmt.Errorf("read module %s: %w", name, err)
 		}
 		load = func() ([]byte, error) {
@@ -132,6 +163,38 @@ func moduleKey(src *os.File, name string, wat bool) (sum [sha256.Size]byte, load
 		return sum, nil, fmt.Errorf("parse %s: %w", name, err)
 	}
 	return sha256.Sum256(module), func() ([]byte, error) { return module, nil }, nil
+}
+
+// rememberedSHA256 is mappedSHA256, remembered for the file for the boot
+// once the file has settled (see racyInterval). A file that cannot be named
+// across mounts is hashed every time.
+func (c *Cache) rememberedSHA256(src *os.File, m memo) (sum [sha256.Size]byte, err error) {
+	before, st, serr := moduleStamp(src)
+	key := "module " + before
+	if serr == nil {
+		if value, ok := m.get(key); ok {
+			if b, err := hex.DecodeString(value); err == nil && len(b) == len(sum) {
+				copy(sum[:], b)
+				return sum, nil
+			}
+		}
+	}
+	if sum, err = mappedSHA256(src); err != nil {
+		return sum, err
+	}
+	if serr == nil && settled(st, c.clock()) {
+		if after, _, err := moduleStamp(src); err == nil && after == before {
+			m.put(key, hex.EncodeToString(sum[:]))
+		}
+	}
+	return sum, nil
+}
+
+func (c *Cache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 // mappedSHA256 hashes f through a read-only mapping. Whoever else can write
@@ -179,14 +242,14 @@ func readModule(src *os.File) ([]byte, error) {
 
 // lockedArtifact opens base's artifact, building it first when it is
 // missing or damaged, all under the entry's lock.
-func (c *Cache) lockedArtifact(base string, build func() ([]byte, error)) (_ *os.File, compiled bool, _ error) {
+func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, error)) (_ *os.File, compiled bool, _ error) {
 	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX)
 	if err != nil {
 		return nil, false, err
 	}
 	defer lock.Close() // drops the flock
 
-	if f, err := openVerified(base); err == nil {
+	if f, err := c.openVerified(base, m); err == nil {
 		now := time.Now()
 		// The LRU clock; a failure only makes the entry look older.
 		_ = os.Chtimes(base+sumSuffix, now, now)
@@ -230,9 +293,10 @@ func (c *Cache) Entries() ([]Entry, error) {
 }
 
 // Prune evicts least recently used entries until the artifacts take at most
-// maxSize bytes, and removes what crashed writers left. Entries in use by a
-// create are skipped; running containers keep their mapped artifact, as an
-// unlinked file stays valid for whoever has it open.
+// maxSize bytes, and removes what crashed writers left and the memos of
+// other boots. Entries in use by a create are skipped; running containers
+// keep their mapped artifact, as an unlinked file stays valid for whoever
+// has it open.
 func (c *Cache) Prune(maxSize int64) ([]Entry, error) {
 	entries, err := c.Entries()
 	if err != nil {
@@ -256,6 +320,8 @@ func (c *Cache) Prune(maxSize int64) ([]Entry, error) {
 			removed = append(removed, e)
 		}
 	}
+	// Evicting everything forgets everything.
+	c.memo().clean(maxSize == 0)
 	return removed, c.removeOrphans()
 }
 
@@ -378,8 +444,10 @@ func signature(ty *wasmtime.ExternType) string {
 	return fmt.Sprintf("func%v -> %v", ft.Params(), ft.Results())
 }
 
-// openVerified opens an entry's artifact if it matches its recorded digest.
-func openVerified(base string) (*os.File, error) {
+// openVerified opens an entry's artifact if it matches its recorded digest:
+// checked once per boot while the file stays as it was (see memo), since a
+// check reads all of a multi-megabyte artifact.
+func (c *Cache) openVerified(base string, m memo) (*os.File, error) {
 	want, err := os.ReadFile(base + sumSuffix)
 	if err != nil {
 		return nil, err
@@ -388,6 +456,12 @@ func openVerified(base string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	var st unix.Stat_t
+	serr := unix.Fstat(int(f.Fd()), &st)
+	key := "artifact " + stamp(st)
+	if value, ok := m.get(key); ok && serr == nil && value == string(want) {
+		return f, nil
+	}
 	got, err := mappedDigest(f)
 	if err == nil && got != string(want) {
 		err = errors.New("wasm artifact does not match its checksum")
@@ -395,6 +469,9 @@ func openVerified(base string) (*os.File, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
+	}
+	if serr == nil && settled(st, c.clock()) {
+		m.put(key, got)
 	}
 	return f, nil
 }

@@ -101,10 +101,15 @@ func TestArtifactFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 3 {
-		t.Errorf("cache holds %d files, want 3 (.cwasm, .sum, .lock)", len(entries))
+	if len(entries) != 4 {
+		t.Errorf("cache holds %d files, want 4 (.cwasm, .sum, .lock, memo/)", len(entries))
 	}
-	for _, path := range append([]string{c.Dir}, mapNames(c.Dir, entries)...) {
+	memos, err := os.ReadDir(filepath.Join(c.Dir, memoDir))
+	if err != nil || len(memos) == 0 {
+		t.Errorf("memo holds %d files (%v), want the engine's fingerprint at least", len(memos), err)
+	}
+	paths := append(mapNames(c.Dir, entries), mapNames(filepath.Join(c.Dir, memoDir), memos)...)
+	for _, path := range append([]string{c.Dir}, paths...) {
 		st, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -273,8 +278,8 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 		t.Fatalf("prune to one entry: removed %v, left %v; want only %s left", removed, left, newest.Key)
 	}
 	names, _ := os.ReadDir(c.Dir)
-	if got := mapNames(c.Dir, names); len(got) != 3 {
-		t.Errorf("files left: %v, want the one entry's .cwasm .sum .lock", got)
+	if got := mapNames(c.Dir, names); len(got) != 4 {
+		t.Errorf("files left: %v, want the one entry's .cwasm .sum .lock, and memo/", got)
 	}
 }
 
@@ -337,7 +342,7 @@ func TestModuleRewrittenBeforeCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := openModule(t, path)
-	_, load, err := moduleKey(src, "/m.wasm", false)
+	_, load, err := (&Cache{}).moduleKey(src, "/m.wasm", false, memo{})
 	if err != nil {
 		t.Fatal(err)
 	}
