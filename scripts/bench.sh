@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks wrunc against runc on this machine, all in one run with the
 # commands interleaved in a random order, and prints a table of medians and
-# ratios:
+# ratios (and, for the run times, 25th percentiles: on a small VM run times
+# are bimodal, as some runs wait on the kernel, and which mode the median
+# lands in shifts between runs of the script):
 #   native run of busybox true, wrunc vs runc; warm wasm hello vs native;
 #   first start of a never-seen module; memory of idle wasm containers;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
@@ -9,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "containers need root: run as root" >&2; exit 1; }
-rounds=${1:-100}
+rounds=${1:-200}
 idle=${IDLE_CONTAINERS:-10}
 ctr_runs=${CTR_RUNS:-100}
 source scripts/deps.sh
@@ -60,6 +62,9 @@ ms() {
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 total() { awk '{s += $1} END {printf "%.0f", s}'; }
+# quartile: the 25th percentile, the typical time of a run that no stray
+# delay (an RCU grace period, a cgroup being freed) slowed down.
+quartile() { sort -n | awk '{v[NR] = $1} END {i = int((NR + 3) / 4); print v[i]}'; }
 
 "${W[@]}" precompile "$work/wasm" >/dev/null # warm
 for i in $(seq "$rounds"); do
@@ -79,9 +84,9 @@ for i in $(seq "$first_rounds"); do
 	ms "${W[@]}" run --bundle "$work/wasm" "f$i" >>"$work/t.first"
 done
 
-native=$(median <"$work/t.wrunc-native")
-runc_native=$(median <"$work/t.runc-native")
-wasm=$(median <"$work/t.wrunc-wasm")
+native=$(median <"$work/t.wrunc-native") native_q=$(quartile <"$work/t.wrunc-native")
+runc_native=$(median <"$work/t.runc-native") runc_native_q=$(quartile <"$work/t.runc-native")
+wasm=$(median <"$work/t.wrunc-wasm") wasm_q=$(quartile <"$work/t.wrunc-wasm")
 first=$(median <"$work/t.first")
 module_size=$(stat -c %s "$work/guests/hello.wasm")
 
@@ -116,10 +121,10 @@ if [ -z "$ctr_skipped" ]; then
 	ctr_wasm=$(median <"$work/t.ctr-wasm") ctr_native=$(median <"$work/t.ctr-native")
 fi
 
-printf '\n%-58s %10s %8s\n' "benchmark (median of $rounds, ms)" value ratio
-printf '%-58s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00
-printf '%-58s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")"
-printf '%-58s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")"
+printf '\n%-58s %10s %8s %10s %8s\n' "benchmark (median of $rounds, ms)" value ratio quartile ratio
+printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00 "$runc_native_q" 1.00
+printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")" "$native_q" "$(ratio "$native_q" "$runc_native_q")"
+printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")" "$wasm_q" "$(ratio "$wasm_q" "$native_q")"
 printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) KiB module (median of $first_rounds)" "$first" ""
 printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
 printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"
