@@ -11,17 +11,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <wasi.h>
@@ -39,9 +36,6 @@ struct options {
 	int guest_argc;
 	char **guest_argv;
 };
-
-// The signal that stopped the guest, 0 while none has.
-static atomic_int stopped_by;
 
 static void fail(const char *fmt, ...)
 {
@@ -146,34 +140,35 @@ static int receive_artifact(int sock)
 	return fd;
 }
 
-static sigset_t stop_signals(void)
+// stop ends the runner as a stop signal ends a native process: at once,
+// wherever the guest is (running wasm code or blocked in a host call), with
+// the status a shell reports for it. WASI preview 1 gives a guest no way to
+// handle signals, so there is nothing of the guest's to run first, and its
+// output is already written: fd_write is a write(2), with no buffer of the
+// runner's in between.
+static void stop(int sig)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	return set;
+	_exit(128 + sig);
 }
 
-// stop_on_signal waits for a stop signal and ends the guest: an epoch tick
-// traps it at once when it runs wasm code, and after the grace period the
-// runner exits anyway, as a guest blocked in a host call (poll_oneoff, say)
-// never sees the tick.
-static void *stop_on_signal(void *engine)
+// handle_stop_signals makes the stop signals reach stop, whatever
+// disposition or mask the runner inherited across exec (an ignored SIGINT
+// stays ignored there).
+static void handle_stop_signals(void)
 {
-	sigset_t set = stop_signals();
-	struct timespec grace = {.tv_nsec = RUNNER_STOP_GRACE_MS * 1000000L};
-	int sig;
+	static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+	struct sigaction sa = {.sa_handler = stop};
+	sigset_t set;
 
-	if (sigwait(&set, &sig) != 0)
-		return NULL;
-	atomic_store(&stopped_by, sig);
-	wasmtime_engine_increment_epoch(engine);
-	while (nanosleep(&grace, &grace) != 0 && errno == EINTR)
-		;
-	_exit(128 + sig);
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) {
+		if (sigaction(stop_signals[i], &sa, NULL) != 0)
+			fail("handle signal %d: %s", stop_signals[i], strerror(errno));
+		sigaddset(&set, stop_signals[i]);
+	}
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
+		fail("unblock stop signals: %s", strerror(errno));
 }
 
 static wasi_config_t *wasi_config(struct options *o, char **envp)
@@ -248,16 +243,10 @@ static int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t
 
 static int run(struct options *o, char **envp)
 {
-	// The one engine configuration the host compiles with (wasm.NewEngine):
-	// an artifact only loads into an engine configured like the one that
-	// compiled it, which wasmtime checks.
-	wasm_config_t *config = wasm_config_new();
-	wasmtime_config_epoch_interruption_set(config, true);
-	wasm_engine_t *engine = wasm_engine_new_with_config(config);
-	pthread_t stopper;
-	int err_no = pthread_create(&stopper, NULL, stop_on_signal, engine);
-	if (err_no != 0)
-		fail("start the stop-signal thread: %s", strerror(err_no));
+	// wasmtime's default configuration, the one the host compiles with
+	// (wasm.NewEngine): an artifact only loads into an engine configured
+	// like the one that compiled it, which wasmtime checks.
+	wasm_engine_t *engine = wasm_engine_new();
 
 	int artifact = receive_artifact(o->handoff_fd);
 	char path[32];
@@ -284,8 +273,6 @@ static int run(struct options *o, char **envp)
 	// thread needs one worker; starting (and, at exit, stopping) the others
 	// costs a quarter of a Go guest's run.
 	setenv("TOKIO_WORKER_THREADS", "1", 1);
-	// One epoch tick, sent by a stop signal, traps the running guest.
-	wasmtime_context_set_epoch_deadline(ctx, 1);
 	if (o->guest_memory > 0)
 		// A guest past the bound sees memory.grow fail, as wasm specifies,
 		// instead of the kernel OOM-killing the whole container.
@@ -306,9 +293,6 @@ static int run(struct options *o, char **envp)
 		return 1;
 	}
 	err = wasmtime_func_call(ctx, &start.of.func, NULL, 0, NULL, 0, &trap);
-	int sig = atomic_load(&stopped_by);
-	if (sig != 0)
-		return 128 + sig;
 	if (err != NULL || trap != NULL)
 		return report_failure(o->module, err, trap);
 	return 0;
@@ -320,12 +304,9 @@ __attribute__((constructor)) static void wrunc_wasm_runner(int argc, char **argv
 
 	if (argc < 2 || strcmp(argv[1], RUNNER_MARKER) != 0)
 		return;
-	// First of all. The runner is pid 1 of its pid namespace, and the kernel
-	// drops the signals pid 1 neither handles nor blocks: blocked, they wait
-	// for stop_on_signal.
-	sigset_t stops = stop_signals();
-	if (sigprocmask(SIG_BLOCK, &stops, NULL) != 0)
-		fail("block stop signals: %s", strerror(errno));
+	// First of all: the runner is pid 1 of its pid namespace, and the kernel
+	// drops the signals that pid 1 does not handle.
+	handle_stop_signals();
 	// Other processes of the container (exec'd ones) must not reach our fds
 	// or mappings through /proc/1: they lead to the host's cached artifact.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)

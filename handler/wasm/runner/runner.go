@@ -16,7 +16,6 @@ import "C"
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	// libwasmtime, which runner.c calls, comes with the Go bindings.
 	_ "github.com/bytecodealliance/wasmtime-go/v39"
@@ -24,12 +23,6 @@ import (
 
 // Marker is argv[1] of a container process that runs a wasm module.
 const Marker = C.RUNNER_MARKER
-
-// StopGrace is how long a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT)
-// waits for the guest to trap before the runner exits anyway: epoch
-// interruption only reaches running wasm code, not a guest blocked in a host
-// call such as poll_oneoff. A stopped runner exits 128+signal.
-const StopGrace = C.RUNNER_STOP_GRACE_MS * time.Millisecond
 
 // Memory the runner keeps for itself out of the container's limit: wasmtime's
 // structures (a few MiB), the guest's stacks, and the page cache of files the

@@ -5,8 +5,4 @@
 // argv[1] of the container process that runs a module.
 #define RUNNER_MARKER "wrunc-wasm-runner"
 
-// How long a stop signal waits for the guest to trap before the runner
-// exits anyway.
-#define RUNNER_STOP_GRACE_MS 200
-
 #endif
