@@ -147,7 +147,7 @@ func TestBadRequests(t *testing.T) {
 	cgroups := containerCgroups(t, pid)
 
 	e.mustFailOneLine([]string{"container with id exists"}, "create", "--bundle", e.bundle(withArgs("true")), id)
-	for _, sig := range []string{"NOPE", "0", "65", "-1"} {
+	for _, sig := range []string{"NOPE", "65", "-1"} {
 		e.mustFailOneLine([]string{"signal", sig}, "kill", id, sig)
 	}
 	r := e.runStdin("{bad", "update", "--resources", "-", id)

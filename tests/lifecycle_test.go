@@ -72,6 +72,23 @@ func TestKillSignalForms(t *testing.T) {
 	}
 }
 
+// Signal 0, as for kill(2) and runc, asks whether the init is there.
+func TestKillZero(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.startSleeper()
+	pid := e.state(id).Pid
+	e.mustRun("kill", id, "0")
+	e.mustRun("kill", "--all", id, "0")
+	if st := e.state(id); st.Status != specs.StateRunning || st.Pid != pid {
+		t.Fatalf("after kill 0: status %q pid %d, want running pid %d", st.Status, st.Pid, pid)
+	}
+	e.mustRun("kill", id, "KILL")
+	e.waitStatus(id, specs.StateStopped)
+	if r := e.mustFail([]string{"container not running"}, "kill", id, "0"); r.code != 1 {
+		t.Errorf("kill 0 of a stopped container: exit %d, want 1", r.code)
+	}
+}
+
 func TestKillErrors(t *testing.T) {
 	e := newEnv(t)
 	id, _ := e.create(withArgs("true"))
