@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -287,31 +289,86 @@ func mustStat(t *testing.T, path string) os.FileInfo {
 	return fi
 }
 
-// Open resolves again inside the rootfs: an entrypoint swapped for a
-// symlink to a host file after it was resolved must not lead out.
+// Open resolves again inside the rootfs: whatever the image swapped in
+// since the entrypoint was resolved must neither lead out of the rootfs nor
+// be opened when it is not a regular file (a FIFO would hang create, a
+// device's open has effects of its own).
 func TestEntrypointOpenAfterSwap(t *testing.T) {
-	rootfs, host := t.TempDir(), filepath.Join(t.TempDir(), "host.wasm")
-	if err := os.WriteFile(host, []byte("\x00asm\x01\x00\x00\x00host"), 0o644); err != nil {
+	for _, tc := range []struct {
+		name string
+		swap func(t *testing.T, rootfs, host string)
+		// inRootfs: Open may succeed, with the rootfs's own file of that
+		// name; else it must fail.
+		inRootfs bool
+	}{
+		{"nothing swapped", func(*testing.T, string, string) {}, true},
+		{"entrypoint for a symlink to the host", func(t *testing.T, rootfs, host string) {
+			replace(t, filepath.Join(rootfs, "app/app.wasm"), func(p string) error { return os.Symlink(host, p) })
+		}, false},
+		{"directory for a symlink to the host", func(t *testing.T, rootfs, host string) {
+			replace(t, filepath.Join(rootfs, "app"), func(p string) error { return os.Symlink(filepath.Dir(host), p) })
+		}, false},
+		{"directory for a relative symlink climbing out", func(t *testing.T, rootfs, host string) {
+			rel, err := filepath.Rel(rootfs, filepath.Dir(host))
+			if err != nil {
+				t.Fatal(err)
+			}
+			replace(t, filepath.Join(rootfs, "app"), func(p string) error { return os.Symlink(rel, p) })
+		}, false},
+		{"entrypoint for a FIFO", func(t *testing.T, rootfs, _ string) {
+			replace(t, filepath.Join(rootfs, "app/app.wasm"), func(p string) error { return unix.Mkfifo(p, 0o644) })
+		}, false},
+		{"entrypoint for a device", func(t *testing.T, rootfs, _ string) {
+			replace(t, filepath.Join(rootfs, "app/app.wasm"), func(p string) error {
+				return unix.Mknod(p, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3)))
+			})
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hostDir := t.TempDir()
+			host := filepath.Join(hostDir, "app.wasm")
+			if err := os.WriteFile(host, []byte(coreHeader+"host"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rootfs := newRootfs(t, map[string]string{"app/app.wasm": coreHeader})
+			ep, err := ResolveEntrypoint(rootfs, "/app/app.wasm", "/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.swap(t, rootfs, host)
+			done := make(chan struct{})
+			var f *os.File
+			go func() { defer close(done); f, err = ep.Open() }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Open hangs")
+			}
+			if err != nil {
+				if tc.inRootfs {
+					t.Fatalf("Open: %v", err)
+				}
+				return
+			}
+			defer f.Close()
+			got, _ := f.Stat()
+			if !tc.inRootfs || os.SameFile(got, mustStat(t, host)) {
+				t.Fatalf("Open opened %v, want an error", got.Name())
+			}
+			if !os.SameFile(got, mustStat(t, filepath.Join(rootfs, "app/app.wasm"))) {
+				t.Fatalf("Open opened another file than the rootfs's app.wasm")
+			}
+		})
+	}
+}
+
+// replace swaps the file at p for what create makes there.
+func replace(t *testing.T, p string, create func(string) error) {
+	t.Helper()
+	if err := os.RemoveAll(p); err != nil {
 		t.Fatal(err)
 	}
-	app := filepath.Join(rootfs, "app.wasm")
-	if err := os.WriteFile(app, []byte("\x00asm\x01\x00\x00\x00"), 0o644); err != nil {
+	if err := create(p); err != nil {
 		t.Fatal(err)
-	}
-	ep, err := ResolveEntrypoint(rootfs, "/app.wasm", "/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(app); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(host, app); err != nil {
-		t.Fatal(err)
-	}
-	if f, err := ep.Open(); err == nil {
-		defer f.Close()
-		if got, _ := f.Stat(); os.SameFile(got, mustStat(t, host)) {
-			t.Fatalf("Open followed the swapped-in symlink to the host's %s", host)
-		}
 	}
 }
