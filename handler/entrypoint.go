@@ -47,7 +47,7 @@ func (e *Entrypoint) Open() (*os.File, error) {
 // opens that very file through the handle's /proc/self/fd link. That is the
 // host's /proc: wrunc runs in the host's mount namespace, so the hardened
 // private procfs that pathrs-lite mounts for the same step, at a cost of
-// ~0.2 ms per create, buys nothing here. pathrs-lite remains the way on
+// ~0.1 ms per create, buys nothing here. pathrs-lite remains the way on
 // kernels without openat2.
 func openInRoot(rootfs, p string) (*os.File, error) {
 	handle, reopen, err := pathInRoot(rootfs, p)

@@ -352,11 +352,13 @@ func TestEntrypointOpenAfterSwap(t *testing.T) {
 			}
 			defer f.Close()
 			got, _ := f.Stat()
-			if !tc.inRootfs || os.SameFile(got, mustStat(t, host)) {
-				t.Fatalf("Open opened %v, want an error", got.Name())
-			}
-			if !os.SameFile(got, mustStat(t, filepath.Join(rootfs, "app/app.wasm"))) {
-				t.Fatalf("Open opened another file than the rootfs's app.wasm")
+			switch {
+			case os.SameFile(got, mustStat(t, host)):
+				t.Fatalf("Open led out of the rootfs to %s", host)
+			case !tc.inRootfs:
+				t.Fatalf("Open opened %v, want an error", got.Mode())
+			case !os.SameFile(got, mustStat(t, filepath.Join(rootfs, "app/app.wasm"))):
+				t.Fatal("Open opened another file than the rootfs's app.wasm")
 			}
 		})
 	}
