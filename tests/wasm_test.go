@@ -253,10 +253,10 @@ func TestWasmInit(t *testing.T) {
 }
 
 // TestWasmStopSignal checks that TERM stops a guest busy in wasm code, which
-// never returns to the host by itself.
+// never returns to the host by itself, and one waiting in a host call.
 func TestWasmStopSignal(t *testing.T) {
-	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}} {
-		t.Run(args[0], func(t *testing.T) {
+	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}, {"probe.wasm", "sleep", "100"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			e := newEnv(t)
 			id := e.newID()
 			run := e.background("run", "--bundle", e.wasmBundle(args), id)
