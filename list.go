@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -30,11 +31,8 @@ var listCommand = &cli.Command{
 				fmt.Fprintln(w, s.ID)
 			}
 		case ctx.String("format") == "json":
-			if states == nil {
-				_, err := fmt.Fprintln(w, "null")
-				return err
-			}
-			return printJSON(ctx, states)
+			// One line, as runc prints it ("null" for none).
+			return json.NewEncoder(w).Encode(states)
 		case ctx.String("format") == "table":
 			tw := tabwriter.NewWriter(w, 12, 1, 3, ' ', 0)
 			fmt.Fprint(tw, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")

@@ -15,6 +15,9 @@ func TestList(t *testing.T) {
 	if r := e.mustRun("list", "-q"); r.stdout != "" {
 		t.Errorf("list -q with no containers printed %q", r.stdout)
 	}
+	if r := e.mustRun("list", "--format", "json"); r.stdout != "null\n" {
+		t.Errorf("list --format json with no containers printed %q, want null as runc does", r.stdout)
+	}
 
 	annotations := map[string]string{"org.wrunc.list": "yes"}
 	created, createdBundle := e.create(withArgs("sleep", "100"), withAnnotations(annotations))
@@ -56,6 +59,9 @@ func TestList(t *testing.T) {
 	t.Run("json", func(t *testing.T) {
 		e := e.on(t)
 		r := e.mustRun("list", "--format", "json")
+		if strings.Count(r.stdout, "\n") != 1 {
+			t.Errorf("list --format json printed %q, want one line as runc does", r.stdout)
+		}
 		var raw []map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
 			t.Fatalf("list --format json: %v\n%s", err, r.stdout)
