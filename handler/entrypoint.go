@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -135,12 +134,12 @@ func resolve(rootfs, args0, cwd string, env []string) (*Entrypoint, []byte, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("entrypoint %s: %w", args0, err)
 	}
-	header, err := readHeader(host)
+	// SecureJoin returns rootfs joined with the resolved in-container path.
+	containerPath := path.Join("/", filepath.ToSlash(strings.TrimPrefix(host, rootfs)))
+	header, err := readHeader(rootfs, containerPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("entrypoint %s: %w", args0, err)
 	}
-	// SecureJoin returns rootfs joined with the resolved in-container path.
-	containerPath := path.Join("/", filepath.ToSlash(strings.TrimPrefix(host, rootfs)))
 	return &Entrypoint{ContainerPath: containerPath, HostPath: host, Format: Sniff(containerPath, header), rootfs: rootfs}, header, nil
 }
 
@@ -200,12 +199,13 @@ func regularFile(rootfs, p string) (string, error) {
 	return host, nil
 }
 
-// readHeader reads the first headerLen bytes of a file, or fewer if it is
-// shorter.
-func readHeader(host string) ([]byte, error) {
-	// O_NOFOLLOW keeps a symlink swapped in since the Lstat from leading out
-	// of the rootfs; O_NONBLOCK keeps a FIFO swapped in from hanging create.
-	f, err := os.OpenFile(host, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// readHeader reads the first headerLen bytes of the file at p inside
+// rootfs, or fewer if it is shorter. It opens the file as Open does: the
+// image may have swapped any part of the path since it was resolved, and
+// the host path would follow a symlinked directory out of the rootfs, to a
+// host file or a device whose open does something of its own.
+func readHeader(rootfs, p string) ([]byte, error) {
+	f, err := openInRoot(rootfs, p)
 	if err != nil {
 		return nil, err
 	}

@@ -364,6 +364,27 @@ func TestEntrypointOpenAfterSwap(t *testing.T) {
 	}
 }
 
+// readHeader sniffs the entrypoint where the container would find it: a
+// directory on its path that is (by now) a symlink out of the rootfs must
+// not lead to a host file, nor a device be opened to be read.
+func TestReadHeaderStaysInRootfs(t *testing.T) {
+	hostDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hostDir, "app.wasm"), []byte(coreHeader), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := newRootfs(t, map[string]string{"app": "-> " + hostDir, "bin/": ""})
+	if h, err := readHeader(rootfs, "/app/app.wasm"); err == nil {
+		t.Errorf("read %q through a symlinked directory out of the rootfs", h)
+	}
+	dev := filepath.Join(rootfs, "bin/null")
+	if err := unix.Mknod(dev, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readHeader(rootfs, "/bin/null"); !errors.Is(err, errNotRegular) {
+		t.Errorf("read the header of a device: %v, want %v", err, errNotRegular)
+	}
+}
+
 // replace swaps the file at p for what create makes there.
 func replace(t *testing.T, p string, create func(string) error) {
 	t.Helper()
