@@ -67,14 +67,16 @@ func openInRoot(rootfs, p string) (*os.File, error) {
 // pathInRoot returns an O_PATH handle of p resolved inside rootfs, and how to
 // open the file it names for reading.
 func pathInRoot(rootfs, p string) (*os.File, func(*os.File, unix.Stat_t) (*os.File, error), error) {
-	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// A bare fd: it never leaves this function, and os.OpenFile would probe
+	// it for the poller on every create.
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &os.PathError{Op: "open", Path: rootfs, Err: err}
 	}
-	defer root.Close()
+	defer unix.Close(root)
 	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 	for {
-		fd, err := unix.Openat2(int(root.Fd()), p, &how)
+		fd, err := unix.Openat2(root, p, &how)
 		switch err {
 		case nil:
 			return os.NewFile(uintptr(fd), p), reopenViaProc, nil
