@@ -2,7 +2,7 @@ GO      ?= go
 TAGS    := seccomp netgo osusergo urfave_cli_no_docs
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags "-static"
-SOURCES := $(shell find . -name '*.go' -not -path './tests/*' -not -path './testdata/*') go.mod go.sum
+SOURCES := $(shell find . \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -path './tests/*' -not -path './testdata/*') go.mod go.sum
 SHELL   := /bin/bash
 
 .PHONY: all test unit integration conformance engines lint demo bench clean
