@@ -4,7 +4,8 @@
 # ratios (and, for the run times, 25th percentiles: on a small VM run times
 # are bimodal, as some runs wait on the kernel, and which mode the median
 # lands in shifts between runs of the script):
-#   native run of busybox true, wrunc vs runc; warm wasm hello vs native;
+#   native run of busybox true, wrunc vs runc; warm wasm hello vs native,
+#   in Go and in wat (no guest runtime: what is left is wrunc's and wasmtime's);
 #   first start of a never-seen module; memory of idle wasm containers;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
 # Usage (as root): [CTR_RUNS=N] scripts/bench.sh [ROUNDS]   (also: make bench)
@@ -44,12 +45,14 @@ bundle() { # DIR ARGS_JSON ANNOTATIONS_JSON
 		'.process.terminal = false | .process.args = $args | .annotations = $ann | .root.readonly = true' \
 		"$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
 }
-mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/idle/rootfs"
+mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/wat/rootfs" "$work/idle/rootfs"
 cp /bin/busybox "$work/busybox/rootfs/bin/"
 bundle "$work/busybox" '["/bin/busybox", "true"]' '{}'
 testdata/build.sh "$work/guests" >/dev/null
 cp "$work/guests/hello.wasm" "$work/wasm/rootfs/"
 bundle "$work/wasm" '["/hello.wasm"]' '{"module.wasm.image/variant": "compat"}'
+cp "$work/guests/hello-wat.wasm" "$work/wat/rootfs/"
+bundle "$work/wat" '["/hello-wat.wasm"]' '{"module.wasm.image/variant": "compat"}'
 cp "$work/guests/probe.wasm" "$work/idle/rootfs/"
 bundle "$work/idle" '["/probe.wasm", "sleep", "3600"]' '{"module.wasm.image/variant": "compat"}'
 
@@ -69,15 +72,16 @@ total() { awk '{s += $1} END {printf "%.0f", s}'; }
 # delay (an RCU grace period, a cgroup being freed) slowed down.
 quartile() { sort -n | awk '{v[NR] = $1} END {i = int((NR + 3) / 4); print v[i]}'; }
 
-"${W[@]}" precompile "$work/wasm" >/dev/null # warm
+"${W[@]}" precompile "$work/wasm" "$work/wat" >/dev/null # warm
 for i in $(seq "$rounds"); do
 	# A new order each round: a run can leave work behind (its cgroup or
 	# memory being freed) that slows whichever command comes next.
-	for c in $(shuf -e native runc wasm); do
+	for c in $(shuf -e native runc wasm wat); do
 		case $c in
 		native) ms "${W[@]}" run --bundle "$work/busybox" "n$i" >>"$work/t.wrunc-native" ;;
 		runc) ms "${R[@]}" run --bundle "$work/busybox" "r$i" >>"$work/t.runc-native" ;;
 		wasm) ms "${W[@]}" run --bundle "$work/wasm" "w$i" >>"$work/t.wrunc-wasm" ;;
+		wat) ms "${W[@]}" run --bundle "$work/wat" "h$i" >>"$work/t.wrunc-wat" ;;
 		esac
 	done
 done
@@ -90,6 +94,7 @@ done
 native=$(median <"$work/t.wrunc-native") native_q=$(quartile <"$work/t.wrunc-native")
 runc_native=$(median <"$work/t.runc-native") runc_native_q=$(quartile <"$work/t.runc-native")
 wasm=$(median <"$work/t.wrunc-wasm") wasm_q=$(quartile <"$work/t.wrunc-wasm")
+wat=$(median <"$work/t.wrunc-wat") wat_q=$(quartile <"$work/t.wrunc-wat")
 first=$(median <"$work/t.first")
 module_size=$(stat -c %s "$work/guests/hello.wasm")
 
@@ -128,6 +133,7 @@ printf '\n%-58s %10s %8s %10s %8s\n' "benchmark (median of $rounds, ms)" value r
 printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00 "$runc_native_q" 1.00
 printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")" "$native_q" "$(ratio "$native_q" "$runc_native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")" "$wasm_q" "$(ratio "$wasm_q" "$native_q")"
+printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (wat, no guest runtime): wrunc (vs native)" "$wat" "$(ratio "$wat" "$native")" "$wat_q" "$(ratio "$wat_q" "$native_q")"
 printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) KiB module (median of $first_rounds)" "$first" ""
 printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
 printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"

@@ -130,6 +130,7 @@ func TestWasmGuestView(t *testing.T) {
 		{"cwd", []string{"probe.wasm", "cwd"}, []specOpt{withCwd("/tmp")}, 0, "/tmp\n", ""},
 		{"exit status", []string{"probe.wasm", "exit", "42"}, nil, 42, "", ""},
 		{"wat entrypoint", []string{"exit42.wat"}, nil, 42, "exiting", ""},
+		{"end of _start", []string{"hello-wat.wasm"}, nil, 0, "hello from wasm\n", ""},
 		{"trap", []string{"trap.wasm"}, nil, 134, "", "wasm `unreachable` instruction executed"},
 	}
 	for _, c := range cases {
