@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -302,5 +303,45 @@ func TestWasmMemoryLimit(t *testing.T) {
 	// the initial page plus 43 whole MiB.
 	if r := e.run("run", "--bundle", bundle, e.newID()); r.code != 43 {
 		t.Errorf("grow under a 64 MiB limit: %s\nwant exit 43 (grow refused in the engine, not an OOM kill)", r)
+	}
+}
+
+// TestWasmConcurrentFirstStarts checks that containers started at once from
+// a module the cache has never seen compile it once between them, and that
+// each of them runs it.
+func TestWasmConcurrentFirstStarts(t *testing.T) {
+	e := newEnv(t)
+	cache := t.TempDir()
+	// The Go hello: its compile (~1 s) is long enough for every start to
+	// reach the cache while the first one is compiling.
+	rootfs := e.guestRootfs(false, "hello.wasm")
+	const starts = 4
+	var (
+		results [starts]result
+		errs    [starts]error
+		logs    [starts]string
+		wg      sync.WaitGroup
+	)
+	for i := range starts {
+		logs[i] = filepath.Join(t.TempDir(), "log")
+		bundle := e.bundle(withRootfs(rootfs), withReadonlyRoot(), wasmHandler, withArgs("/hello.wasm"))
+		id := e.newID()
+		wg.Go(func() {
+			results[i], errs[i] = e.try("--debug", "--log", logs[i], "--cache-dir", cache, "run", "--bundle", bundle, id)
+		})
+	}
+	wg.Wait()
+	compiles := 0
+	for i := range starts {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if r := results[i]; r.code != 0 || r.stdout != "hello from wasm\n" {
+			t.Errorf("start %d: %s", i, r)
+		}
+		compiles += strings.Count(nodecheck.ReadFile(t, logs[i]), "compiled /hello.wasm into the wasm cache")
+	}
+	if compiles != 1 {
+		t.Errorf("%d concurrent first starts compiled the module %d times, want once", starts, compiles)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/lockfile"
@@ -92,11 +93,18 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
 	f, compiled, err := c.lockedArtifact(base, m, func() ([]byte, error) {
+		start := time.Now()
 		module, err := load()
 		if err != nil {
 			return nil, err
 		}
-		return compile(newEngine(), module, name)
+		artifact, err := compile(newEngine(), module, name)
+		if err == nil {
+			// A compile is the one slow step of a wasm create: worth a line
+			// in a debug log, and what tells a miss from a hit.
+			logrus.Debugf("compiled %s into the wasm cache in %v", name, time.Since(start).Round(time.Millisecond))
+		}
+		return artifact, err
 	})
 	if err != nil {
 		return nil, err
