@@ -139,6 +139,11 @@ func TestRunExitStatus(t *testing.T) {
 	if got, want := runGuest(t, guestCmd(t, "probe.wasm", nil, "grow", "64")), (outcome{0, "ok\n", ""}); got != want {
 		t.Errorf("probe grow 64: got %+v, want %+v", got, want)
 	}
+	// WASI keeps 126 and up from guests (a trap's 134, a signal's 128+n).
+	want := outcome{1, "", "wrunc: /probe.wasm: exit with invalid exit status outside of [0..126): 200\n"}
+	if got := runGuest(t, guestCmd(t, "probe.wasm", nil, "exit", "200")); got != want {
+		t.Errorf("probe exit 200: got %+v, want %+v", got, want)
+	}
 }
 
 func TestRunTrap(t *testing.T) {
