@@ -279,10 +279,12 @@ static void define_proc_exit(wasmtime_linker_t *linker, const char *module)
 
 static int run(struct options *o, char **envp)
 {
-	// wasmtime's default configuration, the one the host compiles with
-	// (wasm.NewEngine): an artifact only loads into an engine configured
-	// like the one that compiled it, which wasmtime checks.
-	wasm_engine_t *engine = wasm_engine_new();
+	// The configuration the host compiles with (wasm.NewEngine, which says
+	// why it differs from wasmtime's default): an artifact only loads into an
+	// engine configured like the one that compiled it, which wasmtime checks.
+	wasm_config_t *config = wasm_config_new();
+	wasmtime_config_native_unwind_info_set(config, false);
+	wasm_engine_t *engine = wasm_engine_new_with_config(config);
 
 	int artifact = receive_artifact(o->handoff_fd);
 	char path[32];
