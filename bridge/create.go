@@ -50,6 +50,10 @@ type CreateOptions struct {
 // foreground it waits for the container and returns its exit status.
 // On any error nothing of the container is left behind.
 func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
+	var signals *signalSubscription
+	if !opts.Detach {
+		signals = subscribeSignals()
+	}
 	lock, err := r.lockID(opts.ID) // which validates the id first
 	if err != nil {
 		return -1, err
@@ -147,6 +151,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		detach:        opts.Detach,
 		consoleSocket: opts.ConsoleSocket,
 		pidFile:       opts.PidFile,
+		signals:       signals,
 		start:         container.Start,
 		// Once started the container's state is saved, and a foreground
 		// run must not keep kill and delete waiting while it lasts.

@@ -2,10 +2,12 @@ package tests
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +63,66 @@ func TestRunKilledBySignal(t *testing.T) {
 		if r := e.run("run", "--bundle", bundle, id); r.code != 3 {
 			t.Errorf("run: %s\nwant exit 3", r)
 		}
+	})
+}
+
+// As runc does, a foreground run or exec relays the signals it gets to its
+// process, also those that come while the container is still being set up.
+func TestForegroundForwardsSignals(t *testing.T) {
+	// The process reports through a bind mount once its trap is set.
+	trapping := []string{"sh", "-c", "trap 'exit 42' USR1; touch /signal/trapped; sleep 100 & wait"}
+	signalDir := func(dir string) specOpt {
+		return withMounts(specs.Mount{Destination: "/signal", Type: "bind", Source: dir, Options: []string{"rbind", "rw"}})
+	}
+	exists := func(path string) func() bool {
+		return func() bool { _, err := os.Stat(path); return err == nil }
+	}
+	relay := func(t *testing.T, b *bg, dir string) {
+		t.Helper()
+		poll(t, "the trap to be set", exists(filepath.Join(dir, "trapped")))
+		if err := b.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		if r := b.wait(); r.code != 42 {
+			t.Errorf("%v after USR1: %s\nwant the trap's exit 42", b.args, r)
+		}
+	}
+	t.Run("run", func(t *testing.T) {
+		e := newEnv(t)
+		dir := t.TempDir()
+		id, bundle := e.newID(), e.bundle(withArgs(trapping...), signalDir(dir))
+		relay(t, e.background("run", "--bundle", bundle, id), dir)
+	})
+	t.Run("exec", func(t *testing.T) {
+		e := newEnv(t)
+		dir := t.TempDir()
+		id, _ := e.startSleeper(signalDir(dir))
+		relay(t, e.background(append([]string{"exec", id}, trapping...)...), dir)
+	})
+	t.Run("during set-up", func(t *testing.T) {
+		// A createRuntime hook holds the set-up until the test has sent
+		// TERM. Without a pid namespace the process, whether still
+		// libcontainer's init or already sleep, dies of it.
+		e := newEnv(t)
+		dir := t.TempDir()
+		mkfifo(t, filepath.Join(dir, "go"))
+		hook := specs.Hook{Path: "/bin/busybox", Args: []string{"busybox", "sh", "-c",
+			"touch " + dir + "/hooked; read line < " + dir + "/go"}}
+		id, bundle := e.newID(), e.bundle(withArgs("sleep", "100"),
+			withHooks(&specs.Hooks{CreateRuntime: []specs.Hook{hook}}),
+			withoutNamespace(specs.PIDNamespace))
+		run := e.background("run", "--bundle", bundle, id)
+		poll(t, "the hook to run", exists(filepath.Join(dir, "hooked")))
+		if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go"), []byte("go\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := run.wait(); r.code != 128+15 {
+			t.Errorf("run sent TERM during set-up: %s\nwant its process killed by TERM, exit 143", r)
+		}
+		e.assertGone(id)
 	})
 }
 
