@@ -137,14 +137,14 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	config.Labels = append(config.Labels, handlerLabel+string(decision.Kind))
 	relaxConfig(config)
 
-	if err := r.recordPending(opts.ID, config); err != nil {
-		return -1, err
-	}
-	defer r.dropPending(opts.ID)
 	container, err := libcontainer.Create(r.Root, opts.ID, config)
 	if err != nil {
 		return -1, r.createError(opts.ID, err)
 	}
+	if err := r.recordPending(container); err != nil {
+		return -1, errors.Join(err, container.Destroy())
+	}
+	defer r.dropPending(opts.ID)
 	l := launch{
 		process:       process,
 		terminal:      spec.Process.Terminal,

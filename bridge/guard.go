@@ -10,7 +10,7 @@ import (
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/manager"
-	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/lockfile"
@@ -86,9 +86,10 @@ func (l *idLock) releaseGone() {
 	}
 }
 
-// pending is what a create records before libcontainer makes anything, so
+// pending is what a create records before libcontainer makes any cgroup, so
 // that if wrunc is killed before the container's state is saved, `delete
-// --force` can still find and remove the cgroups it made.
+// --force` can still find and remove the cgroups it made. (Killed before the
+// record exists, a create leaves at most an empty state directory.)
 type pending struct {
 	Cgroup *cgroups.Cgroup   `json:"cgroup"`
 	Paths  map[string]string `json:"paths"`
@@ -98,14 +99,16 @@ func (r *Runtime) pendingPath(id string) string {
 	return filepath.Join(r.Root, ownDir, "creating", id+".json")
 }
 
-func (r *Runtime) recordPending(id string, config *configs.Config) error {
-	// Paths are resolved now: a relative cgroupsPath is relative to the
-	// creating process's cgroup, which the deleting one may not share.
-	m, err := manager.New(config.Cgroups)
+func (r *Runtime) recordPending(c *libcontainer.Container) error {
+	id := c.ID()
+	// The paths as c's cgroup manager resolved them: a relative cgroupsPath
+	// is relative to the creating process's cgroup, which the deleting one
+	// may not share.
+	st, err := c.State()
 	if err != nil {
-		return fmt.Errorf("create %s: cgroup manager: %w", id, err)
+		return fmt.Errorf("create %s: %w", id, err)
 	}
-	data, err := json.Marshal(pending{Cgroup: config.Cgroups, Paths: m.GetPaths()})
+	data, err := json.Marshal(pending{Cgroup: st.Config.Cgroups, Paths: st.CgroupPaths})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", id, err)
 	}
