@@ -32,28 +32,42 @@ type launch struct {
 
 // signalSubscription subscribes to every signal in the background. Notify
 // takes a round trip to the runtime's signal thread for each of the ~65
-// signals, 2-4 ms on a small VM, which a foreground command spends while it
-// loads and checks what it will start rather than before it.
+// signals, 2 to 7 ms on a small VM, which a foreground command spends while
+// it sets the process up rather than before it. The signals that would end
+// or stop wrunc come first, and only those are waited for before the
+// process starts; until the rest are subscribed, a few milliseconds later,
+// the Go runtime catches and ignores them.
 type signalSubscription struct {
-	ch    chan os.Signal
-	ready chan struct{}
+	ch     chan os.Signal
+	ending chan struct{} // closed once endingSignals are subscribed
+}
+
+// endingSignals are those whose default in a Go program is to exit, to
+// crash or to stop (os/signal's "Default behavior of signals").
+func endingSignals() []os.Signal {
+	return []os.Signal{
+		unix.SIGHUP, unix.SIGINT, unix.SIGTERM,
+		unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGSTKFLT, unix.SIGSYS,
+		unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU,
+	}
 }
 
 func subscribeSignals() *signalSubscription {
-	s := &signalSubscription{ch: make(chan os.Signal, 128), ready: make(chan struct{})}
+	s := &signalSubscription{ch: make(chan os.Signal, 128), ending: make(chan struct{})}
 	go func() {
 		// Never unsubscribed: once the process is gone wrunc only cleans
 		// up and exits, and signal.Stop costs the same round trips, while
 		// a signal meant for a gone process has nothing left to interrupt.
+		signal.Notify(s.ch, endingSignals()...)
+		close(s.ending)
 		signal.Notify(s.ch)
-		close(s.ready)
 	}()
 	return s
 }
 
-// wait returns the channel once every signal is subscribed.
+// wait returns the channel once no signal can end or stop wrunc.
 func (s *signalSubscription) wait() chan os.Signal {
-	<-s.ready
+	<-s.ending
 	return s.ch
 }
 
@@ -72,8 +86,8 @@ func (l launch) run() (int, error) {
 
 	var signals chan os.Signal
 	if !l.detach {
-		// Subscribed before the process exists, so that no signal meant
-		// for it is lost.
+		// Before the process exists, so that no signal can leave it
+		// running without wrunc.
 		signals = l.signals.wait()
 	}
 	if err := l.start(l.process); err != nil {
