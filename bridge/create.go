@@ -50,10 +50,7 @@ type CreateOptions struct {
 // foreground it waits for the container and returns its exit status.
 // On any error nothing of the container is left behind.
 func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
-	var signals *signalSubscription
-	if !opts.Detach {
-		signals = subscribeSignals()
-	}
+	signals := foregroundSignals(opts.Detach)
 	lock, err := r.lockID(opts.ID) // which validates the id first
 	if err != nil {
 		return -1, err

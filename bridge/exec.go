@@ -62,10 +62,7 @@ func (r *Runtime) BundleProcess(id string) (*specs.Process, error) {
 // Exec runs an extra process in a running container. In a wasm container a
 // wasm entrypoint runs through the runner, anything else as in runc.
 func (r *Runtime) Exec(opts ExecOptions) (int, error) {
-	var signals *signalSubscription
-	if !opts.Detach {
-		signals = subscribeSignals()
-	}
+	signals := foregroundSignals(opts.Detach)
 	c, err := r.Load(opts.ID)
 	if err != nil {
 		return -1, err

@@ -52,7 +52,12 @@ func endingSignals() []os.Signal {
 	}
 }
 
-func subscribeSignals() *signalSubscription {
+// foregroundSignals starts the subscription of a command that stays in the
+// foreground; a detached one relays nothing and subscribes to nothing.
+func foregroundSignals(detach bool) *signalSubscription {
+	if detach {
+		return nil
+	}
 	s := &signalSubscription{ch: make(chan os.Signal, 128), ending: make(chan struct{})}
 	go func() {
 		// Never unsubscribed: once the process is gone wrunc only cleans
