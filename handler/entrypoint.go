@@ -75,20 +75,44 @@ func pathInRoot(rootfs, p string) (*os.File, func(*os.File, unix.Stat_t) (*os.Fi
 	}
 	defer unix.Close(root)
 	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	for {
-		fd, err := unix.Openat2(root, p, &how)
-		switch err {
-		case nil:
-			return os.NewFile(uintptr(fd), p), reopenViaProc, nil
-		case unix.EINTR, unix.EAGAIN: // EAGAIN: a rename raced the resolution
+	fd, err := openat2Scoped(unix.Openat2, root, p, &how)
+	switch {
+	case err == nil:
+		return os.NewFile(uintptr(fd), p), reopenViaProc, nil
+	case errors.Is(err, unix.ENOSYS):
+		handle, err := pathrs.OpenInRoot(rootfs, p)
+		return handle, func(h *os.File, _ unix.Stat_t) (*os.File, error) {
+			return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
+		}, err
+	default:
+		return nil, nil, err
+	}
+}
+
+// scopedLookupRetries bounds the retries of a scoped openat2, as pathrs-lite
+// does: the processes of a running container (an exec resolves in its root)
+// can rename in a loop to keep every lookup failing, and wrunc must then
+// fail rather than spin.
+const scopedLookupRetries = 128
+
+// openat2Scoped is openat2 with RESOLVE_IN_ROOT, retried when the kernel
+// refuses a lookup that a rename or a mount raced (EAGAIN, or EXDEV when the
+// race left the result outside the root), as pathrs-lite does.
+func openat2Scoped(openat2 func(int, string, *unix.OpenHow) (int, error), root int, p string, how *unix.OpenHow) (int, error) {
+	for retries := 0; ; {
+		fd, err := openat2(root, p, how)
+		switch {
+		case err == nil:
+			return fd, nil
+		case err == unix.EINTR:
 			continue
-		case unix.ENOSYS:
-			handle, err := pathrs.OpenInRoot(rootfs, p)
-			return handle, func(h *os.File, _ unix.Stat_t) (*os.File, error) {
-				return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
-			}, err
+		case (err == unix.EAGAIN || err == unix.EXDEV) && retries < scopedLookupRetries:
+			retries++
+			continue
+		case err == unix.EAGAIN || err == unix.EXDEV:
+			return -1, &os.PathError{Op: "openat2", Path: p, Err: fmt.Errorf("the path kept changing while it was resolved (%d attempts): %w", retries+1, err)}
 		default:
-			return nil, nil, &os.PathError{Op: "openat2", Path: p, Err: err}
+			return -1, &os.PathError{Op: "openat2", Path: p, Err: err}
 		}
 	}
 }
