@@ -93,11 +93,11 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
 	f, compiled, err := c.lockedArtifact(base, m, func() ([]byte, error) {
-		start := time.Now()
 		module, err := load()
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		artifact, err := compile(newEngine(), module, name)
 		if err == nil {
 			// A compile is the one slow step of a wasm create: worth a line
