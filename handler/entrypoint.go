@@ -106,10 +106,11 @@ func openat2Scoped(openat2 func(int, string, *unix.OpenHow) (int, error), root i
 			return fd, nil
 		case err == unix.EINTR:
 			continue
-		case (err == unix.EAGAIN || err == unix.EXDEV) && retries < scopedLookupRetries:
-			retries++
-			continue
 		case err == unix.EAGAIN || err == unix.EXDEV:
+			if retries < scopedLookupRetries {
+				retries++
+				continue
+			}
 			return -1, &os.PathError{Op: "openat2", Path: p, Err: fmt.Errorf("the path kept changing while it was resolved (%d attempts): %w", retries+1, err)}
 		default:
 			return -1, &os.PathError{Op: "openat2", Path: p, Err: err}
