@@ -69,6 +69,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors: true, false or auto"},
 			&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir, EnvVars: []string{"WRUNC_CACHE_DIR"}, Usage: "directory of precompiled wasm modules"},
 			&cli.StringFlag{Name: "cache-size", Value: defaultCacheSize, EnvVars: []string{"WRUNC_CACHE_SIZE"}, Usage: "bound of the wasm cache (least recently used modules are evicted), e.g. 2GiB; 0 for none"},
+			&cli.StringFlag{Name: "max-module-size", Value: units.BytesSize(wasm.DefaultMaxModuleSize), EnvVars: []string{"WRUNC_MAX_MODULE_SIZE"}, Usage: "largest wasm module file wrunc reads, e.g. 128MiB; 0 for none"},
 		},
 		Commands: []*cli.Command{
 			cacheCommand,
@@ -159,11 +160,15 @@ func runtimeOf(ctx *cli.Context) (*bridge.Runtime, error) {
 	if err != nil || cacheSize < 0 {
 		return nil, fmt.Errorf("invalid --cache-size %q: want a size such as 2GiB, or 0", ctx.String("cache-size"))
 	}
+	maxModuleSize, err := units.RAMInBytes(ctx.String("max-module-size"))
+	if err != nil || maxModuleSize < 0 {
+		return nil, fmt.Errorf("invalid --max-module-size %q: want a size such as 128MiB, or 0", ctx.String("max-module-size"))
+	}
 	return &bridge.Runtime{
 		Root:          ctx.String("root"),
 		SystemdCgroup: ctx.Bool("systemd-cgroup"),
 		Rootless:      rootless,
-		Cache:         &wasm.Cache{Dir: ctx.String("cache-dir"), MaxSize: cacheSize},
+		Cache:         &wasm.Cache{Dir: ctx.String("cache-dir"), MaxSize: cacheSize, MaxModuleSize: maxModuleSize},
 	}, nil
 }
 

@@ -1,11 +1,10 @@
 package bridge
 
 import (
-	"os"
-
 	"github.com/opencontainers/runc/libcontainer"
 
 	"github.com/wrunc/wrunc/handler"
+	"github.com/wrunc/wrunc/handler/wasm"
 	"github.com/wrunc/wrunc/handler/wasm/runner"
 )
 
@@ -47,7 +46,7 @@ func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, mem
 type pendingArtifact struct {
 	handoff *runner.Handoff
 	done    chan struct{}
-	file    *os.File // once done, if err is nil
+	file    *wasm.Artifact // once done, if err is nil
 	err     error
 }
 
@@ -62,7 +61,7 @@ func (a *pendingArtifact) start(start func(*libcontainer.Process) error) func(*l
 		<-a.done
 		err := a.err
 		if err == nil {
-			err = a.handoff.Send(a.file)
+			err = a.handoff.Send(a.file.File, a.file.Facts)
 		}
 		if err != nil {
 			killProcess(p)

@@ -13,6 +13,6 @@ for guest in hello probe; do
 done
 for wat in "$src"/wat/*.wat; do
 	name=$(basename "$wat" .wat)
-	wat2wasm -o "$out/$name.wasm" "$wat"
+	wat2wasm --enable-multi-memory -o "$out/$name.wasm" "$wat"
 	cp "$wat" "$out/$name.wat"
 done

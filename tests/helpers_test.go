@@ -25,6 +25,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
 	"github.com/wrunc/wrunc/tests/nodecheck"
 )
 
@@ -768,9 +770,32 @@ func poll(t *testing.T, what string, cond func() bool) {
 func waitGuestLoaded(t *testing.T, pid int) {
 	t.Helper()
 	poll(t, fmt.Sprintf("wasm runner %d to load its module", pid), func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
-		return err == nil && strings.Contains(string(b), cacheDir+"/")
+		_, ok := artifactMapped(pid)
+		return ok
 	})
+}
+
+// artifactMapped returns the cached artifact (its path in the cache) that
+// the process at pid maps. The runner maps it from a private mount of that
+// one file, where its path is "/": it is found by device and inode.
+func artifactMapped(pid int) (string, bool) {
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return "", false
+	}
+	artifacts, _ := filepath.Glob(filepath.Join(cacheDir, "*.cwasm"))
+	for _, a := range artifacts {
+		var st syscall.Stat_t
+		if syscall.Stat(a, &st) != nil {
+			continue
+		}
+		// maps gives the device as major:minor in hex, then the inode.
+		id := fmt.Sprintf(" %02x:%02x %d ", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+		if strings.Contains(string(maps), id) {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // ownCgroupsPath returns a new id and an absolute cgroupsPath for it under

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -23,22 +22,25 @@ import (
 	"github.com/wrunc/wrunc/lockfile"
 )
 
-// Cache holds precompiled artifacts. Dir is created 0700, entries 0600.
+// Cache holds precompiled artifacts. Dir is created 0700, its files 0600
+// but for the artifacts, 0444.
 //
 // An entry is <module sha256>-<engine fingerprint> with the suffixes .cwasm
 // (the wasmtime artifact, mmapped by the runner, hence never rewritten in
-// place), .sum (its size and CRC-32C, so a truncated or corrupt artifact is
-// recompiled instead of handed out; its mtime is the entry's last use) and
-// .lock (flocked while an entry is checked, built or evicted, so concurrent
-// creates of a new module compile it once). memo/ holds what was computed
-// for the current boot (see memo).
+// place), .sum (its record: size, SHA-256 and module facts, so a truncated,
+// corrupt or altered artifact is recompiled instead of handed out; its
+// mtime is the entry's last use) and .lock (flocked while an entry is
+// checked, built or evicted, so concurrent creates of a new module compile
+// it once). memo/ holds what was computed for the current boot (see memo).
 //
-// Only wrunc writes the cache, as root, so the checksum guards against torn
-// writes and disk corruption, not forgery: the module's content hash in the
-// key is what keeps one image from reaching another's entry.
+// Only wrunc writes the cache, as root. Containers get artifacts only as
+// descriptors on a read-only mount (openReadOnly), which any uid may read
+// (a runner runs as the container's user) and none may write; the module's
+// content hash in the key keeps one image from reaching another's entry.
 type Cache struct {
-	Dir     string
-	MaxSize int64 // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
+	Dir           string
+	MaxSize       int64 // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
+	MaxModuleSize int64 // bytes of a module file; 0: unbounded (see DefaultMaxModuleSize)
 
 	now func() time.Time // for tests; nil: time.Now
 }
@@ -59,16 +61,25 @@ const (
 // compileFunc is a seam for tests to count compilations.
 type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error)
 
-// Artifact returns an open read-only (O_CLOEXEC) file of the precompiled
-// artifact for the module read from src (a .wasm core module, or .wat text
-// when wat is true), compiling it on a miss. The caller opens src, safely
-// within the container's rootfs. Errors call the module name: the path the
-// container sees, not where its rootfs is on the host.
-func (c *Cache) Artifact(src *os.File, name string, wat bool) (*os.File, error) {
+// Artifact is a precompiled module, open for a runner.
+type Artifact struct {
+	*os.File // read-only, close-on-exec, on a read-only mount (openReadOnly)
+	Facts    ModuleFacts
+}
+
+// Artifact returns the precompiled artifact for the module read from src (a
+// .wasm core module, or .wat text when wat is true), compiling it on a miss.
+// The caller opens src, safely within the container's rootfs. Errors call
+// the module name: the path the container sees, not where its rootfs is on
+// the host.
+func (c *Cache) Artifact(src *os.File, name string, wat bool) (*Artifact, error) {
 	return c.artifact(src, name, wat, compile)
 }
 
-func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*os.File, error) {
+func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*Artifact, error) {
+	if err := checkModuleFile(src, name, c.MaxModuleSize); err != nil {
+		return nil, err
+	}
 	m := c.memo()
 	sum, load, err := c.moduleKey(src, name, wat, m)
 	if err != nil {
@@ -92,10 +103,14 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wasm cache: %w", err)
 	}
-	f, compiled, err := c.lockedArtifact(base, m, func() ([]byte, error) {
+	f, compiled, err := c.lockedArtifact(base, m, func() ([]byte, ModuleFacts, error) {
 		module, err := load()
 		if err != nil {
-			return nil, err
+			return nil, ModuleFacts{}, err
+		}
+		facts, err := moduleFacts(module)
+		if err != nil {
+			return nil, facts, fmt.Errorf("compile %s: %w", name, err)
 		}
 		start := time.Now()
 		artifact, err := compile(newEngine(), module, name)
@@ -104,7 +119,7 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 			// in a debug log, and what tells a miss from a hit.
 			logrus.Debugf("compiled %s into the wasm cache in %v", name, time.Since(start).Round(time.Millisecond))
 		}
-		return artifact, err
+		return artifact, facts, err
 	})
 	if err != nil {
 		return nil, err
@@ -250,7 +265,7 @@ func readModule(src *os.File) ([]byte, error) {
 
 // lockedArtifact opens base's artifact, building it first when it is
 // missing or damaged, all under the entry's lock.
-func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, error)) (_ *os.File, compiled bool, _ error) {
+func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, ModuleFacts, error)) (_ *Artifact, compiled bool, _ error) {
 	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX)
 	if err != nil {
 		return nil, false, err
@@ -263,21 +278,23 @@ func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, error)
 		_ = os.Chtimes(base+sumSuffix, now, now)
 		return f, false, nil
 	}
-	artifact, err := build()
+	artifact, facts, err := build()
 	if err != nil {
 		return nil, false, err
 	}
-	if err := writeReplace(base+artifactSuffix, artifact); err != nil {
+	// Readable by any uid: the runner opens it again (wasmtime maps it by
+	// path, /proc/self/fd/N) as the container's user.
+	if err := writeReplace(base+artifactSuffix, artifact, 0o444); err != nil {
 		return nil, false, err
 	}
-	if err := writeReplace(base+sumSuffix, []byte(digestOf(artifact))); err != nil {
+	if err := writeReplace(base+sumSuffix, []byte(recordOf(artifact, facts).String()), 0o600); err != nil {
 		return nil, false, err
 	}
-	f, err := os.Open(base + artifactSuffix)
+	f, err := openReadOnly(base + artifactSuffix)
 	if err != nil {
-		return nil, false, fmt.Errorf("open wasm artifact: %w", err)
+		return nil, false, err
 	}
-	return f, true, nil
+	return &Artifact{File: f, Facts: facts}, true, nil
 }
 
 // Entries lists the cache's artifacts, least recently used first.
@@ -452,73 +469,72 @@ func signature(ty *wasmtime.ExternType) string {
 	return fmt.Sprintf("func%v -> %v", ft.Params(), ft.Results())
 }
 
-// openVerified opens an entry's artifact if it matches its recorded digest:
-// checked once per boot while the file stays as it was (see memo), since a
-// check reads all of a multi-megabyte artifact.
-func (c *Cache) openVerified(base string, m memo) (*os.File, error) {
-	want, err := os.ReadFile(base + sumSuffix)
+// openVerified opens an entry's artifact if it matches its record: checked
+// once per boot while the file stays as it was (see memo), since a check
+// reads all of a multi-megabyte artifact.
+func (c *Cache) openVerified(base string, m memo) (*Artifact, error) {
+	text, err := os.ReadFile(base + sumSuffix)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(base + artifactSuffix)
+	rec, err := parseRecord(string(text))
+	if err != nil {
+		return nil, err
+	}
+	f, err := openReadOnly(base + artifactSuffix)
 	if err != nil {
 		return nil, err
 	}
 	var st unix.Stat_t
 	serr := unix.Fstat(int(f.Fd()), &st)
 	key := "artifact " + stamp(st)
-	if value, ok := m.get(key); ok && serr == nil && value == string(want) {
-		return f, nil
+	if value, ok := m.get(key); ok && serr == nil && value == rec.String() {
+		return &Artifact{File: f, Facts: rec.facts}, nil
 	}
-	got, err := mappedDigest(f)
-	if err == nil && got != string(want) {
-		err = errors.New("wasm artifact does not match its checksum")
-	}
-	if err != nil {
+	if err := checkMapped(f, rec); err != nil {
 		f.Close()
 		return nil, err
 	}
 	if serr == nil && settled(st, c.clock()) {
-		m.put(key, got)
+		m.put(key, rec.String())
 	}
-	return f, nil
+	return &Artifact{File: f, Facts: rec.facts}, nil
 }
 
-// mappedDigest checksums f through a read-only mapping of the page cache:
-// reading a multi-megabyte artifact into the heap on every create costs
-// more than the checksum itself.
-func mappedDigest(f *os.File) (string, error) {
+// checkMapped checks f against its record through a read-only mapping of
+// the page cache: reading a multi-megabyte artifact into the heap costs
+// more than hashing it.
+func checkMapped(f *os.File, rec record) error {
 	st, err := f.Stat()
 	if err != nil {
-		return "", err
+		return err
 	}
-	if st.Size() == 0 {
-		return digestOf(nil), nil
+	if st.Size() != rec.size || st.Size() == 0 {
+		return errors.New("wasm artifact does not match its record")
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
-		return "", fmt.Errorf("map wasm artifact: %w", err)
+		return fmt.Errorf("map wasm artifact: %w", err)
 	}
 	defer unix.Munmap(data)
-	return digestOf(data), nil
+	if !rec.matches(data) {
+		return errors.New("wasm artifact does not match its record")
+	}
+	return nil
 }
 
-// digestOf is CRC-32C, which the CPU computes at memory speed: every create
-// checks a multi-megabyte artifact with it.
-func digestOf(data []byte) string {
-	// MakeTable is cached by crc32 itself; building it at package init would
-	// cost every wrunc process, the in-container ones too.
-	return fmt.Sprintf("%d %08x\n", len(data), crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
-}
-
-// writeReplace puts data at path by renaming a new file over it: a runner may
-// have the old artifact mmapped, and rewriting that in place would SIGBUS it.
-func writeReplace(path string, data []byte) error {
+// writeReplace puts data at path, with mode perm, by renaming a new file
+// over it: a runner may have the old artifact mmapped, and rewriting that in
+// place would SIGBUS it.
+func writeReplace(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write wasm cache entry: %w", err)
 	}
 	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
 	if err == nil {
 		// Renamed into place only once on disk, so a crash leaves the old
 		// entry or the new one, not a file that is named but empty.

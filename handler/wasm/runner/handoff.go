@@ -1,11 +1,14 @@
 package runner
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/handler/wasm"
 )
 
 // Handoff carries a precompiled artifact to a runner that may already be
@@ -36,10 +39,13 @@ func NewHandoff() (*Handoff, error) {
 // ContainerEnd is the runner's end, for the process's ExtraFiles.
 func (h *Handoff) ContainerEnd() *os.File { return h.container }
 
-// Send hands artifact to the runner. The caller keeps artifact open until
-// the message is queued, which it is when Send returns.
-func (h *Handoff) Send(artifact *os.File) error {
-	if err := unix.Sendmsg(int(h.host.Fd()), []byte{0}, unix.UnixRights(int(artifact.Fd())), nil, 0); err != nil {
+// Send hands artifact to the runner, with the facts of its module (struct
+// runner_handoff in runner.h). The caller keeps artifact open until the
+// message is queued, which it is when Send returns.
+func (h *Handoff) Send(artifact *os.File, facts wasm.ModuleFacts) error {
+	msg := binary.NativeEndian.AppendUint32(nil, facts.Memories)
+	msg = binary.NativeEndian.AppendUint32(msg, facts.Tables)
+	if err := unix.Sendmsg(int(h.host.Fd()), msg, unix.UnixRights(int(artifact.Fd())), nil, 0); err != nil {
 		return fmt.Errorf("hand the wasm artifact to the runner: %w", err)
 	}
 	return nil

@@ -106,12 +106,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->guest_argv = argv + i;
 }
 
-// receive_artifact takes the artifact's fd, close-on-exec, from the handoff
-// socket (see runner.Handoff) and closes the socket.
-static int receive_artifact(int sock)
+// receive_artifact takes the artifact's fd, close-on-exec, and the module's
+// facts from the handoff socket (see runner.Handoff) and closes the socket.
+static int receive_artifact(int sock, struct runner_handoff *facts)
 {
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct iovec iov = {.iov_base = facts, .iov_len = sizeof *facts};
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -135,7 +134,8 @@ static int receive_artifact(int sock)
 	if (n == 0 && c == NULL)
 		fail("receive the wasm artifact: wrunc closed the handoff without sending it");
 	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
+	    (size_t)n != sizeof *facts)
 		fail("receive the wasm artifact: malformed message");
 	memcpy(&fd, CMSG_DATA(c), sizeof fd);
 	return fd;
@@ -170,6 +170,28 @@ static void handle_stop_signals(void)
 	}
 	if (sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
 		fail("unblock stop signals: %s", strerror(errno));
+}
+
+// A table element is a pointer in wasmtime (a funcref), or smaller.
+#define TABLE_ELEMENT_SIZE 8
+
+// limit_guest bounds what the guest can allocate in total, in all its
+// memories and tables: wasmtime's store limits bound each one on its own, so
+// the guest's share is divided among the memories the module defines, and
+// its tables together get at most a 16th of it more (out of the runner's
+// own headroom, which is at least that: see runner.GuestMemory). A guest
+// past its bound sees memory.grow or table.grow fail, as wasm specifies,
+// instead of the kernel OOM-killing the whole container. The counts are
+// bounds too: no more memories or tables than the module defines.
+static void limit_guest(wasmtime_store_t *store, long long guest_memory, const struct runner_handoff *facts)
+{
+	int64_t memories = facts->memories > 0 ? facts->memories : 1;
+	int64_t tables = facts->tables > 0 ? facts->tables : 1;
+
+	if (guest_memory <= 0)
+		return;
+	wasmtime_store_limiter(store, guest_memory / memories, guest_memory / 16 / TABLE_ELEMENT_SIZE / tables,
+			       -1, facts->tables, facts->memories);
 }
 
 static wasi_config_t *wasi_config(struct options *o, char **envp)
@@ -286,7 +308,8 @@ static int run(struct options *o, char **envp)
 	wasmtime_config_native_unwind_info_set(config, false);
 	wasm_engine_t *engine = wasm_engine_new_with_config(config);
 
-	int artifact = receive_artifact(o->handoff_fd);
+	struct runner_handoff facts;
+	int artifact = receive_artifact(o->handoff_fd, &facts);
 	char path[32];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", artifact);
 	wasmtime_module_t *module;
@@ -294,8 +317,10 @@ static int run(struct options *o, char **envp)
 	if (err != NULL)
 		fail_with("load precompiled module", err);
 	// wasmtime keeps a read-only fd of its own on the artifact for its
-	// memory images; the runner is non-dumpable, so no other process of the
-	// container reaches it through /proc/1.
+	// memory images. Both are on a read-only mount of the artifact alone
+	// (wasm.openReadOnly), so whoever reaches them cannot write the host's
+	// file; and the runner is non-dumpable, so processes of the container
+	// without CAP_SYS_PTRACE cannot even read them through /proc/1.
 	close(artifact);
 
 	wasi_config_t *wasi = wasi_config(o, envp);
@@ -311,10 +336,7 @@ static int run(struct options *o, char **envp)
 	// thread needs one worker; starting (and, at exit, stopping) the others
 	// costs a quarter of a Go guest's run.
 	setenv("TOKIO_WORKER_THREADS", "1", 1);
-	if (o->guest_memory > 0)
-		// A guest past the bound sees memory.grow fail, as wasm specifies,
-		// instead of the kernel OOM-killing the whole container.
-		wasmtime_store_limiter(store, o->guest_memory, -1, -1, -1, -1);
+	limit_guest(store, o->guest_memory, &facts);
 
 	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
 	if ((err = wasmtime_linker_define_wasi(linker)) != NULL)
@@ -346,8 +368,9 @@ __attribute__((constructor)) static void wrunc_wasm_runner(int argc, char **argv
 	// First of all: the runner is pid 1 of its pid namespace, and the kernel
 	// drops the signals that pid 1 does not handle.
 	handle_stop_signals();
-	// Other processes of the container (exec'd ones) must not reach our fds
-	// or mappings through /proc/1: they lead to the host's cached artifact.
+	// Other processes of the container (exec'd ones) need not reach our fds
+	// or mappings through /proc/1: they lead to the host's cached artifact,
+	// read-only as it is.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		fail("set non-dumpable: %s", strerror(errno));
 	parse_args(argc, argv, &o);

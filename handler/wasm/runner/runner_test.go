@@ -39,7 +39,7 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 	}
 	t.Cleanup(func() { handoff.Close() })
 	// Queued for the runner to receive once it starts.
-	if err := handoff.Send(artifact); err != nil {
+	if err := handoff.Send(artifact.File, artifact.Facts); err != nil {
 		t.Fatal(err)
 	}
 	return &exec.Cmd{
