@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <wasi.h>
+#include <wasi.h> // not found? `make headers` copies it from wasmtime-go
 #include <wasmtime.h>
 
 #include "runner.h"

@@ -9,6 +9,10 @@
 // and is only mapped and run: compiling happens on the host (package wasm).
 package runner
 
+// include/ holds the C API headers of the wasmtime-go version in go.mod,
+// copied from the module by `make headers` (cgo includes only from inside
+// this module); every make target that builds this package runs it first.
+
 // #cgo CFLAGS: -I${SRCDIR}/include -O2 -Wall
 // #include "runner.h"
 import "C"
