@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"strings"
+
 	"github.com/opencontainers/runc/libcontainer"
 
 	"github.com/wrunc/wrunc/handler"
@@ -32,7 +34,12 @@ func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, mem
 	}
 	// After any preserved fds, so that those keep the numbers the caller expects.
 	p.ExtraFiles = append(p.ExtraFiles, handoff.ContainerEnd())
-	p.Args = runner.Args(2+len(p.ExtraFiles), ep.ContainerPath, guestMemory, p.Args)
+	p.Args = runner.Invocation{
+		HandoffFD:   2 + len(p.ExtraFiles),
+		Module:      ep.ContainerPath,
+		GuestMemory: guestMemory,
+		HideHome:    !hasEnv(p.Env, "HOME"),
+	}.Args(p.Args)
 	a := &pendingArtifact{handoff: handoff, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
@@ -78,4 +85,14 @@ func (a *pendingArtifact) close() {
 		a.file.Close()
 	}
 	a.handoff.Close()
+}
+
+// hasEnv tells whether env sets name.
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			return true
+		}
+	}
+	return false
 }

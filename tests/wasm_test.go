@@ -115,7 +115,6 @@ func TestWasmCreateRejects(t *testing.T) {
 // TestWasmGuestView checks what a guest gets of its process spec and how
 // its end becomes the container's exit status.
 func TestWasmGuestView(t *testing.T) {
-	// libcontainer adds HOME when the spec has none, as for any process.
 	extraEnv := []string{"HOME=/home/guest", "EMPTY=", "A=b=c"}
 	cases := []struct {
 		name   string
@@ -128,6 +127,10 @@ func TestWasmGuestView(t *testing.T) {
 		{"args", []string{"probe.wasm", "args", "a b", "", "-x"}, nil, 0, "/probe.wasm\nargs\na b\n\n-x\n", ""},
 		{"env", []string{"probe.wasm", "env"}, []specOpt{withEnv(extraEnv...)}, 0,
 			strings.Join(append(defaultSpec().Process.Env, extraEnv...), "\n") + "\n", ""},
+		// Exactly process.env: not the HOME libcontainer gives every
+		// process whose environment has none.
+		{"env without HOME", []string{"probe.wasm", "env"}, nil, 0,
+			strings.Join(defaultSpec().Process.Env, "\n") + "\n", ""},
 		{"cwd", []string{"probe.wasm", "cwd"}, []specOpt{withCwd("/tmp")}, 0, "/tmp\n", ""},
 		{"exit status", []string{"probe.wasm", "exit", "42"}, nil, 42, "", ""},
 		{"wat entrypoint", []string{"exit42.wat"}, nil, 42, "exiting", ""},

@@ -5,7 +5,7 @@
 // package's init) costs more than loading the module and running it.
 //
 // argv: <exe> RUNNER_MARKER --artifact-socket=FD --module=PATH
-//       --guest-memory=BYTES -- GUEST_ARGS...
+//       --guest-memory=BYTES [--hide-home] -- GUEST_ARGS...
 // (built by runner.Args; see runner.go for the contract).
 
 #define _GNU_SOURCE
@@ -34,6 +34,7 @@ struct options {
 	int handoff_fd;
 	const char *module;    // the module's path in the container, for messages
 	long long guest_memory; // bytes of linear memory the guest may have; 0: no bound
+	bool hide_home;         // HOME in our environment is libcontainer's, not the guest's
 	int guest_argc;
 	char **guest_argv;
 };
@@ -77,7 +78,7 @@ static long long parse_number(const char *flag, const char *s)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const char socket_flag[] = "--artifact-socket=", module_flag[] = "--module=",
-			  memory_flag[] = "--guest-memory=";
+			  memory_flag[] = "--guest-memory=", hide_home_flag[] = "--hide-home";
 	int i;
 
 	*o = (struct options){.handoff_fd = -1, .module = "the module"};
@@ -96,6 +97,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->module = a + sizeof module_flag - 1;
 		} else if (strncmp(a, memory_flag, sizeof memory_flag - 1) == 0) {
 			o->guest_memory = parse_number(memory_flag, a + sizeof memory_flag - 1);
+		} else if (strcmp(a, hide_home_flag) == 0) {
+			o->hide_home = true;
 		} else {
 			fail("parse runner args: unknown argument %s", a);
 		}
@@ -206,14 +209,17 @@ static wasi_config_t *wasi_config(struct options *o, char **envp)
 	const char **names = calloc(envc + 1, sizeof *names), **values = calloc(envc + 1, sizeof *values);
 	if (names == NULL || values == NULL)
 		fail("out of memory");
+	size_t n = 0;
 	for (i = 0; i < envc; i++) {
 		char *eq = strchr(envp[i], '=');
-		names[i] = eq != NULL ? strndup(envp[i], (size_t)(eq - envp[i])) : envp[i];
-		values[i] = eq != NULL ? eq + 1 : "";
-		if (names[i] == NULL)
+		if (o->hide_home && eq != NULL && eq - envp[i] == 4 && strncmp(envp[i], "HOME", 4) == 0)
+			continue;
+		names[n] = eq != NULL ? strndup(envp[i], (size_t)(eq - envp[i])) : envp[i];
+		values[n] = eq != NULL ? eq + 1 : "";
+		if (names[n++] == NULL)
 			fail("out of memory");
 	}
-	if (!wasi_config_set_env(cfg, envc, names, values))
+	if (!wasi_config_set_env(cfg, n, names, values))
 		fail("%s: environment is not valid UTF-8", o->module);
 	wasi_config_inherit_stdin(cfg);
 	wasi_config_inherit_stdout(cfg);

@@ -48,18 +48,29 @@ func GuestMemory(limit int64) (int64, error) {
 	return guest, nil
 }
 
-// Args builds the container process's args. handoffFD is the number the
-// Handoff's container end has in the container; modulePath is the module's
-// path as the container sees it (for messages); guestMemory bounds the
-// guest's linear memory (0: no bound; see GuestMemory): a guest past it sees
-// memory.grow fail, as wasm specifies, rather than the container being
-// OOM-killed.
-func Args(handoffFD int, modulePath string, guestMemory int64, guestArgs []string) []string {
-	return append([]string{
+// Invocation is how the host starts a runner, besides the guest's args.
+type Invocation struct {
+	HandoffFD   int    // the number the Handoff's container end has in the container
+	Module      string // the module's path as the container sees it, for messages
+	GuestMemory int64  // bound of the guest's memories (0: none; see GuestMemory)
+	// HideHome: the guest's environment has no HOME, though the runner's
+	// has one (libcontainer adds HOME to every process whose environment
+	// lacks it). The guest gets exactly process.env.
+	HideHome bool
+}
+
+// Args builds the container process's args: a guest past its memory bound
+// sees memory.grow fail, as wasm specifies, rather than the container
+// being OOM-killed.
+func (inv Invocation) Args(guestArgs []string) []string {
+	args := []string{
 		"/proc/self/exe", Marker,
-		"--artifact-socket=" + strconv.Itoa(handoffFD),
-		"--module=" + modulePath,
-		"--guest-memory=" + strconv.FormatInt(guestMemory, 10),
-		"--",
-	}, guestArgs...)
+		"--artifact-socket=" + strconv.Itoa(inv.HandoffFD),
+		"--module=" + inv.Module,
+		"--guest-memory=" + strconv.FormatInt(inv.GuestMemory, 10),
+	}
+	if inv.HideHome {
+		args = append(args, "--hide-home")
+	}
+	return append(append(args, "--"), guestArgs...)
 }

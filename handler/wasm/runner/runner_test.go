@@ -44,7 +44,7 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 	}
 	return &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       Args(3, "/"+module, 0, append([]string{module}, args...)),
+		Args:       Invocation{HandoffFD: 3, Module: "/" + module}.Args(append([]string{module}, args...)),
 		Env:        append([]string{}, env...),
 		ExtraFiles: []*os.File{handoff.ContainerEnd()},
 	}
@@ -277,7 +277,7 @@ func TestRunMemoryLimit(t *testing.T) {
 			}
 		}
 		cmd := guestCmd(t, "grow.wasm", nil)
-		cmd.Args = Args(3, "/grow.wasm", guestMemory, []string{"grow.wasm"})
+		cmd.Args = Invocation{HandoffFD: 3, Module: "/grow.wasm", GuestMemory: guestMemory}.Args([]string{"grow.wasm"})
 		if got := runGuest(t, cmd); got.status != c.want {
 			t.Errorf("limit %d: got %+v, want exit status %d", c.limit, got, c.want)
 		}
@@ -293,7 +293,7 @@ func TestRunWithoutArtifact(t *testing.T) {
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       Args(3, "/hello.wasm", 0, []string{"hello.wasm"}),
+		Args:       Invocation{HandoffFD: 3, Module: "/hello.wasm"}.Args([]string{"hello.wasm"}),
 		ExtraFiles: []*os.File{handoff.ContainerEnd()},
 	}
 	var stderr bytes.Buffer
