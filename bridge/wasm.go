@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
 
 	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/handler/wasm"
@@ -55,6 +57,7 @@ type pendingArtifact struct {
 	done    chan struct{}
 	file    *wasm.Artifact // once done, if err is nil
 	err     error
+	commit  sync.Once // of a new cache entry, once the runner has its artifact
 }
 
 // start wraps a function that starts the runner's process: once the process
@@ -69,6 +72,9 @@ func (a *pendingArtifact) start(start func(*libcontainer.Process) error) func(*l
 		err := a.err
 		if err == nil {
 			err = a.handoff.Send(a.file.File, a.file.Facts)
+			// Syncing a new entry to disk is no business of the
+			// container's, which starts meanwhile.
+			go a.commitEntry()
 		}
 		if err != nil {
 			killProcess(p)
@@ -77,11 +83,23 @@ func (a *pendingArtifact) start(start func(*libcontainer.Process) error) func(*l
 	}
 }
 
-// close waits for the lookup, so that no cache write is cut short, and
-// releases the artifact and the host's handoff ends.
+// commitEntry commits a new cache entry. The artifact was good: a failure
+// only means that the next container of the module compiles it again.
+func (a *pendingArtifact) commitEntry() {
+	a.commit.Do(func() {
+		if err := a.file.Commit(); err != nil {
+			logrus.Warnf("wasm cache: %v", err)
+		}
+	})
+}
+
+// close waits for the lookup and the commit of a new entry, so that no
+// cache write is cut short, and releases the artifact and the host's
+// handoff ends.
 func (a *pendingArtifact) close() {
 	<-a.done
 	if a.file != nil {
+		a.commitEntry()
 		a.file.Close()
 	}
 	a.handoff.Close()

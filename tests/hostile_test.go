@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,7 +177,11 @@ func sparseModule(t *testing.T, path string, size int64) {
 // memory limit.
 func inMemoryCgroup(t *testing.T, limit int64) func(*exec.Cmd) {
 	t.Helper()
-	name := "wrunc-test-caller-" + filepath.Base(t.TempDir())
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	name := "wrunc-test-caller-" + hex.EncodeToString(b)
 	dir, limitFile := filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes"
 	if _, err := os.Stat("/sys/fs/cgroup/memory"); err != nil {
 		dir, limitFile = filepath.Join("/sys/fs/cgroup", name), "memory.max" // cgroup v2

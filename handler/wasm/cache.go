@@ -65,6 +65,31 @@ type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]by
 type Artifact struct {
 	*os.File // read-only, close-on-exec, on a read-only mount (openReadOnly)
 	Facts    ModuleFacts
+
+	// commit, for an artifact just compiled, makes its entry durable and
+	// known to the cache; until then the entry stays locked.
+	commit func() error
+}
+
+// Commit finishes the cache entry of an artifact just compiled: syncs it
+// to disk, writes its record and releases the entry's lock. An artifact is
+// usable before that, so a caller hands it to its runner first: the
+// container does not wait for the disk. Until the record is written, a
+// crash leaves an artifact without one, which the next create of the module
+// compiles again. Commit does nothing the second time, or for an artifact
+// that was cached already.
+func (a *Artifact) Commit() error {
+	commit := a.commit
+	a.commit = nil
+	if commit == nil {
+		return nil
+	}
+	return commit()
+}
+
+// Close commits the artifact's entry, if it is new, and closes the file.
+func (a *Artifact) Close() error {
+	return errors.Join(a.Commit(), a.File.Close())
 }
 
 // Artifact returns the precompiled artifact for the module read from src (a
@@ -125,10 +150,15 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 		return nil, err
 	}
 	if compiled && c.MaxSize > 0 {
-		// Only a new entry can push the cache over its bound.
-		if _, err := c.Prune(c.MaxSize); err != nil {
-			f.Close()
-			return nil, err
+		// Only a new entry can push the cache over its bound, once it is
+		// committed.
+		commit := f.commit
+		f.commit = func() error {
+			if err := commit(); err != nil {
+				return err
+			}
+			_, err := c.Prune(c.MaxSize)
+			return err
 		}
 	}
 	return f, nil
@@ -264,13 +294,18 @@ func readModule(src *os.File) ([]byte, error) {
 }
 
 // lockedArtifact opens base's artifact, building it first when it is
-// missing or damaged, all under the entry's lock.
-func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, ModuleFacts, error)) (_ *Artifact, compiled bool, _ error) {
+// missing or damaged, all under the entry's lock; a built artifact's entry
+// is committed, and its lock released, by the artifact's Commit.
+func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, ModuleFacts, error)) (_ *Artifact, compiled bool, err error) {
 	lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX)
 	if err != nil {
 		return nil, false, err
 	}
-	defer lock.Close() // drops the flock
+	defer func() {
+		if !compiled || err != nil {
+			lock.Close() // drops the flock
+		}
+	}()
 
 	if f, err := c.openVerified(base, m); err == nil {
 		now := time.Now()
@@ -284,17 +319,33 @@ func (c *Cache) lockedArtifact(base string, m memo, build func() ([]byte, Module
 	}
 	// Readable by any uid: the runner opens it again (wasmtime maps it by
 	// path, /proc/self/fd/N) as the container's user.
-	if err := writeReplace(base+artifactSuffix, artifact, 0o444); err != nil {
-		return nil, false, err
-	}
-	if err := writeReplace(base+sumSuffix, []byte(recordOf(artifact, facts).String()), 0o600); err != nil {
+	written, err := writeReplace(base+artifactSuffix, artifact, 0o444, false)
+	if err != nil {
 		return nil, false, err
 	}
 	f, err := openReadOnly(base + artifactSuffix)
 	if err != nil {
+		written.Close()
 		return nil, false, err
 	}
-	return &Artifact{File: f, Facts: facts}, true, nil
+	return &Artifact{File: f, Facts: facts, commit: func() error {
+		defer lock.Close()
+		err := written.Sync()
+		if cerr := written.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			var rec *os.File
+			rec, err = writeReplace(base+sumSuffix, []byte(recordOf(artifact, facts).String()), 0o600, true)
+			if err == nil {
+				err = rec.Close()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("commit wasm cache entry %s: %w", base, err)
+		}
+		return nil
+	}}, true, nil
 }
 
 // Entries lists the cache's artifacts, least recently used first.
@@ -369,8 +420,9 @@ func (c *Cache) evict(key string) (bool, error) {
 	return true, nil
 }
 
-// removeOrphans deletes temp files and lock files whose entry is not being
-// written: the leftovers of a create killed half-way.
+// removeOrphans deletes temp files, lock files and artifacts without a
+// record whose entry is not being written: the leftovers of a create
+// killed half-way.
 func (c *Cache) removeOrphans() error {
 	names, err := filepath.Glob(filepath.Join(c.Dir, "*"))
 	if err != nil {
@@ -382,8 +434,8 @@ func (c *Cache) removeOrphans() error {
 			continue
 		}
 		base = filepath.Join(c.Dir, base)
-		if _, err := os.Stat(base + artifactSuffix); err == nil && !temp {
-			continue // a live entry's lock
+		if !temp && recorded(base) {
+			continue // a live entry
 		}
 		lock, err := lockfile.Lock(base+lockSuffix, unix.LOCK_EX|unix.LOCK_NB)
 		if err != nil {
@@ -391,6 +443,8 @@ func (c *Cache) removeOrphans() error {
 		}
 		if temp {
 			_ = os.Remove(name)
+		} else if !recorded(base) {
+			_ = os.Remove(base + artifactSuffix) // never committed
 		}
 		if _, err := os.Stat(base + artifactSuffix); errors.Is(err, os.ErrNotExist) {
 			_ = os.Remove(base + lockSuffix)
@@ -398,6 +452,13 @@ func (c *Cache) removeOrphans() error {
 		lock.Close()
 	}
 	return nil
+}
+
+// recorded tells whether base's entry has its record, without which its
+// artifact, if any, is not used.
+func recorded(base string) bool {
+	_, err := os.Stat(base + sumSuffix)
+	return err == nil
 }
 
 // orphanBase returns the entry a temp or lock file name belongs to ("" for
@@ -524,31 +585,29 @@ func checkMapped(f *os.File, rec record) error {
 }
 
 // writeReplace puts data at path, with mode perm, by renaming a new file
-// over it: a runner may have the old artifact mmapped, and rewriting that in
-// place would SIGBUS it.
-func writeReplace(path string, data []byte, perm os.FileMode) error {
+// over it (a runner may have the old artifact mmapped, and rewriting that in
+// place would SIGBUS it), and returns the new file, open for writing. With
+// sync, the file is on disk before it is named: a crash then leaves the
+// old file or the new one, not one that is named but empty.
+func writeReplace(path string, data []byte, perm os.FileMode, sync bool) (*os.File, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write wasm cache entry: %w", err)
+		return nil, fmt.Errorf("write wasm cache entry: %w", err)
 	}
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Chmod(perm)
 	}
-	if err == nil {
-		// Renamed into place only once on disk, so a crash leaves the old
-		// entry or the new one, not a file that is named but empty.
+	if err == nil && sync {
 		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
+		tmp.Close()
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write wasm cache entry %s: %w", path, err)
+		return nil, fmt.Errorf("write wasm cache entry %s: %w", path, err)
 	}
-	return nil
+	return tmp, nil
 }

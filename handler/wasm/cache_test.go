@@ -97,6 +97,20 @@ func TestArtifactFile(t *testing.T) {
 	if fdFlags&unix.FD_CLOEXEC == 0 || flags&unix.O_ACCMODE != unix.O_RDONLY {
 		t.Errorf("artifact fd flags %#x, status flags %#x; want close-on-exec and read-only", fdFlags, flags)
 	}
+	// Usable before its entry is committed: uncommitted, it has no record
+	// and is not listed, and its entry stays locked.
+	if records, _ := filepath.Glob(filepath.Join(c.Dir, "*"+sumSuffix)); len(records) != 0 {
+		t.Errorf("records before the commit: %v", records)
+	}
+	if listed, err := c.Entries(); err != nil || len(listed) != 0 {
+		t.Errorf("entries before the commit: %v, %v; want none", listed, err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if listed, err := c.Entries(); err != nil || len(listed) != 1 {
+		t.Errorf("entries after the commit: %v, %v; want one", listed, err)
+	}
 	entries, err := os.ReadDir(c.Dir)
 	if err != nil {
 		t.Fatal(err)
@@ -296,9 +310,11 @@ func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What a create killed while writing another entry leaves behind.
-	orphan := filepath.Join(c.Dir, "deadbeef-0000")
-	for _, name := range []string{orphan + artifactSuffix + ".tmp123", orphan + lockSuffix} {
+	// What creates killed while writing other entries leave behind: a
+	// temp file, and an artifact killed before its commit wrote a record.
+	orphan, uncommitted := filepath.Join(c.Dir, "deadbeef-0000"), filepath.Join(c.Dir, "deadbeef-0001")
+	for _, name := range []string{orphan + artifactSuffix + ".tmp123", orphan + lockSuffix,
+		uncommitted + artifactSuffix, uncommitted + lockSuffix} {
 		if err := os.WriteFile(name, []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
