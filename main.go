@@ -42,7 +42,9 @@ func main() {
 	// The container's init runs inside a container being set up: it must
 	// come before any flag parsing or logging set-up meant for the CLI. (The
 	// wasm runner, argv[1] runner.Marker, never gets here: it runs and exits
-	// in a C constructor, before the Go runtime starts.)
+	// in a C constructor, before the Go runtime starts; nor does the wasm
+	// compiler, argv[1] of its own, which package wasm's initialisation
+	// runs and exits.)
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.Init()
 	}
@@ -70,6 +72,9 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir, EnvVars: []string{"WRUNC_CACHE_DIR"}, Usage: "directory of precompiled wasm modules"},
 			&cli.StringFlag{Name: "cache-size", Value: defaultCacheSize, EnvVars: []string{"WRUNC_CACHE_SIZE"}, Usage: "bound of the wasm cache (least recently used modules are evicted), e.g. 2GiB; 0 for none"},
 			&cli.StringFlag{Name: "max-module-size", Value: units.BytesSize(wasm.DefaultMaxModuleSize), EnvVars: []string{"WRUNC_MAX_MODULE_SIZE"}, Usage: "largest wasm module file wrunc reads, e.g. 128MiB; 0 for none"},
+			&cli.StringFlag{Name: wasm.CompileTimeoutFlag, Value: wasm.DefaultCompileTimeout, EnvVars: []string{wasm.CompileTimeoutEnv}, Usage: "wall-clock time a wasm compile may take, e.g. 5m; 0 for none"},
+			&cli.StringFlag{Name: wasm.CompileCPUFlag, Value: wasm.DefaultCompileCPU, EnvVars: []string{wasm.CompileCPUEnv}, Usage: "CPU time a wasm compile may use per MiB of module (at least one MiB's worth), e.g. 5s; 0 for none"},
+			&cli.StringFlag{Name: wasm.CompileMemoryFlag, Value: wasm.DefaultCompileMemory, EnvVars: []string{wasm.CompileMemoryEnv}, Usage: "memory a wasm compile may use, e.g. 2GiB; 0 for none"},
 		},
 		Commands: []*cli.Command{
 			cacheCommand,
@@ -164,11 +169,15 @@ func runtimeOf(ctx *cli.Context) (*bridge.Runtime, error) {
 	if err != nil || maxModuleSize < 0 {
 		return nil, fmt.Errorf("invalid --max-module-size %q: want a size such as 128MiB, or 0", ctx.String("max-module-size"))
 	}
+	limits, err := wasm.ParseCompileLimits(ctx.String(wasm.CompileTimeoutFlag), ctx.String(wasm.CompileCPUFlag), ctx.String(wasm.CompileMemoryFlag))
+	if err != nil {
+		return nil, err
+	}
 	return &bridge.Runtime{
 		Root:          ctx.String("root"),
 		SystemdCgroup: ctx.Bool("systemd-cgroup"),
 		Rootless:      rootless,
-		Cache:         &wasm.Cache{Dir: ctx.String("cache-dir"), MaxSize: cacheSize, MaxModuleSize: maxModuleSize},
+		Cache:         &wasm.Cache{Dir: ctx.String("cache-dir"), MaxSize: cacheSize, MaxModuleSize: maxModuleSize, Limits: limits},
 	}, nil
 }
 

@@ -39,8 +39,9 @@ import (
 // content hash in the key keeps one image from reaching another's entry.
 type Cache struct {
 	Dir           string
-	MaxSize       int64 // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
-	MaxModuleSize int64 // bytes of a module file; 0: unbounded (see DefaultMaxModuleSize)
+	MaxSize       int64         // bytes of artifacts to keep, least recently used evicted first; 0: unbounded
+	MaxModuleSize int64         // bytes of a module file; 0: unbounded (see DefaultMaxModuleSize)
+	Limits        CompileLimits // of each compile (see compileBounded)
 
 	now func() time.Time // for tests; nil: time.Now
 }
@@ -58,8 +59,9 @@ const (
 	lockSuffix     = ".lock"
 )
 
-// compileFunc is a seam for tests to count compilations.
-type compileFunc func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error)
+// compileFunc is a seam for tests to count compilations: it compiles module
+// (name is for messages) for the entry at entry (its path without suffix).
+type compileFunc func(module []byte, name, entry string) ([]byte, error)
 
 // Artifact is a precompiled module, open for a runner.
 type Artifact struct {
@@ -98,7 +100,7 @@ func (a *Artifact) Close() error {
 // the module name: the path the container sees, not where its rootfs is on
 // the host.
 func (c *Cache) Artifact(src *os.File, name string, wat bool) (*Artifact, error) {
-	return c.artifact(src, name, wat, compile)
+	return c.artifact(src, name, wat, c.compileBounded)
 }
 
 func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*Artifact, error) {
@@ -110,16 +112,8 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 	if err != nil {
 		return nil, err
 	}
-	// Created only when needed: on a hit with a remembered fingerprint,
-	// never.
-	var engine *wasmtime.Engine
-	newEngine := func() *wasmtime.Engine {
-		if engine == nil {
-			engine = NewEngine()
-		}
-		return engine
-	}
-	fingerprint, err := rememberedFingerprint(m, newEngine)
+	// An engine is created only when the fingerprint is not remembered.
+	fingerprint, err := rememberedFingerprint(m, NewEngine)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +132,7 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 			return nil, facts, fmt.Errorf("compile %s: %w", name, err)
 		}
 		start := time.Now()
-		artifact, err := compile(newEngine(), module, name)
+		artifact, err := compile(module, name, base)
 		if err == nil {
 			// A compile is the one slow step of a wasm create: worth a line
 			// in a debug log, and what tells a miss from a hit.
@@ -475,8 +469,9 @@ func orphanBase(name string) (base string, temp bool) {
 	return "", false
 }
 
-// compile also rejects, at create rather than inside the container, modules
-// the runner could not start.
+// compile is the compiler's (see compileBounded). It also rejects, at
+// create rather than inside the container, modules the runner could not
+// start.
 func compile(engine *wasmtime.Engine, wasm []byte, path string) ([]byte, error) {
 	module, err := wasmtime.NewModule(engine, wasm)
 	if err != nil {

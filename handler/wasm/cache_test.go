@@ -19,10 +19,10 @@ import (
 // countingCompile counts compilations, each held open for a while so that
 // concurrent callers would overlap were they not serialized.
 func countingCompile(n *atomic.Int32) compileFunc {
-	return func(engine *wasmtime.Engine, module []byte, path string) ([]byte, error) {
+	return func(module []byte, name, _ string) ([]byte, error) {
 		n.Add(1)
 		time.Sleep(50 * time.Millisecond)
-		return compile(engine, module, path)
+		return compileInCompiler(module, name, bounds{})
 	}
 }
 
@@ -264,7 +264,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 	modules := []string{"exit42.wasm", "trap.wasm", "spin.wasm"}
 	past := time.Now().Add(-time.Hour)
 	for i, m := range modules {
-		mustArtifact(t, c, filepath.Join(guests, m), false, compile)
+		mustArtifact(t, c, filepath.Join(guests, m), false, c.compileBounded)
 		entries, err := c.Entries()
 		if err != nil || len(entries) != i+1 {
 			t.Fatalf("entries after %s: %v %v", m, entries, err)
@@ -280,7 +280,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 		}
 	}
 	// Use the oldest again: it becomes the most recent.
-	mustArtifact(t, c, filepath.Join(guests, modules[0]), false, compile)
+	mustArtifact(t, c, filepath.Join(guests, modules[0]), false, c.compileBounded)
 	entries, err := c.Entries()
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +302,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
-	mustArtifact(t, c, filepath.Join(guests, "exit42.wasm"), false, compile)
+	mustArtifact(t, c, filepath.Join(guests, "exit42.wasm"), false, c.compileBounded)
 	entries, _ := c.Entries()
 	base := filepath.Join(c.Dir, entries[0].Key)
 	// A create holding the entry: prune must leave it.

@@ -72,7 +72,7 @@ func TestMemoRemembersModuleHash(t *testing.T) {
 func TestMemoSkipsUnsettledModules(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
 	module := copyGuest(t, "exit42.wasm", filepath.Join(t.TempDir(), "exit42.wasm"))
-	mustArtifact(t, c, module, false, compile)
+	mustArtifact(t, c, module, false, c.compileBounded)
 	if got, ok := c.memo().get(moduleMemoKey(t, module)); ok {
 		t.Errorf("memo of a module written just now: %q, want none", got)
 	}
@@ -82,7 +82,7 @@ func TestMemoSkipsUnsettledModules(t *testing.T) {
 func TestMemoRemembersFingerprint(t *testing.T) {
 	c := settledCache(t)
 	module := filepath.Join(guests, "exit42.wasm")
-	mustArtifact(t, c, module, false, compile)
+	mustArtifact(t, c, module, false, c.compileBounded)
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestMemoRemembersFingerprint(t *testing.T) {
 		t.Errorf("remembered fingerprint %q, %v; want %q", got, ok, want)
 	}
 	m.put("engine of "+stamp(st), "0123456789abcdef")
-	mustArtifact(t, c, module, false, compile)
+	mustArtifact(t, c, module, false, c.compileBounded)
 	if matches, _ := filepath.Glob(filepath.Join(c.Dir, "*-0123456789abcdef.cwasm")); len(matches) != 1 {
 		t.Errorf("entries keyed by the remembered fingerprint: %v, want one", matches)
 	}
