@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/wrunc/wrunc/internal/testguests"
@@ -162,23 +165,103 @@ func TestCompileLimitsAtExecAndPrecompile(t *testing.T) {
 	assertNoCacheEntry(t, cache, file)
 }
 
+// startCompiling starts wrunc with args and extra fds from 3 on, and
+// returns it once its compiler of module has mapped the module, with the
+// compiler's pid and a channel closed when wrunc has exited.
+func (e *env) startCompiling(module string, extra []*os.File, args ...string) (*exec.Cmd, int, chan struct{}) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	e.t.Cleanup(cancel)
+	cmd, _ := e.command(ctx, append([]string{"--cache-dir", e.t.TempDir(), "--compile-cpu", "0", "--compile-timeout", "0"}, args...)...)
+	cmd.ExtraFiles = extra
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	var pid int
+	poll(e.t, "the compiler to map its module", func() bool {
+		for _, p := range compilers(module) {
+			if maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", p)); err == nil && strings.Contains(string(maps), "memfd:wrunc-module") {
+				pid = p
+				return true
+			}
+		}
+		return false
+	})
+	return cmd, pid, done
+}
+
+// The compiler holds no descriptor that wrunc's caller left open across exec
+// (libcontainer marks a create's close-on-exec, but precompile and a
+// compile that starts first do not), and runs as nobody with no
+// capabilities at a lower priority.
+func TestCompilerHoldsNothing(t *testing.T) {
+	e := newEnv(t)
+	module := filepath.Join(e.localsRootfs("locals.wasm"), "locals.wasm")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	leaked := fmt.Sprintf("pipe:[%d]", st.Ino)
+	// fd 3 and 4: the compiler gets its module at 3.
+	precompile, pid, done := e.startCompiling(module, []*os.File{w, w}, "precompile", module)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		// Besides stdio: the Go runtime's epoll, eventfd and the cgroup
+		// files it reads its CPU quota from.
+		own := fd.Name() == "0" && target == "/dev/null" || strings.HasPrefix(target, "pipe:") ||
+			strings.HasPrefix(target, "anon_inode:") || strings.HasPrefix(target, "/sys/fs/cgroup/")
+		if target == leaked || !own {
+			t.Errorf("the compiler holds fd %s: %s", fd.Name(), target)
+		}
+	}
+	status := nodecheck.ReadFile(t, fmt.Sprintf("/proc/%d/status", pid))
+	for _, want := range []string{"Uid:\t65534\t65534\t65534\t65534", "Gid:\t65534\t65534\t65534\t65534", "CapEff:\t0000000000000000", "NoNewPrivs:\t1"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("compiler's status lacks %q:\n%s", want, status)
+		}
+	}
+	if got, want := nice(t, pid), min(nice(t, os.Getpid())+10, 19); got != want {
+		t.Errorf("compiler's nice %d, want %d", got, want)
+	}
+	precompile.Process.Kill()
+	<-done
+}
+
 // A create killed while it compiles leaves no compiler running.
 func TestKilledCreateLeavesNoCompiler(t *testing.T) {
 	e := newEnv(t)
 	module := uniqueModuleName(t)
 	bundle := e.bundle(withRootfs(e.localsRootfs(module)), wasmHandler, withArgs(module))
-	create := e.background("--cache-dir", t.TempDir(), "--compile-cpu", "0", "--compile-timeout", "0",
-		"create", "--bundle", bundle, e.newID())
-	var running []int
-	poll(t, "the create's compiler to start", func() bool {
-		running = compilers(module)
-		return len(running) > 0
-	})
-	if err := create.cmd.Process.Kill(); err != nil {
+	create, pid, done := e.startCompiling(module, nil, "create", "--bundle", bundle, e.newID())
+	if err := create.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-create.done
-	for _, pid := range running {
-		waitProcessGone(t, pid)
+	<-done
+	waitProcessGone(t, pid)
+}
+
+// nice reads a process's nice value from its stat (field 19).
+func nice(t *testing.T, pid int) int {
+	stat := nodecheck.ReadFile(t, fmt.Sprintf("/proc/%d/stat", pid))
+	fields := strings.Fields(stat[strings.LastIndexByte(stat, ')')+2:])
+	n, err := strconv.Atoi(fields[16])
+	if err != nil {
+		t.Fatal(err)
 	}
+	return n
 }

@@ -73,6 +73,9 @@ func runCompiler(args []string) error {
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("compile %s: compiler limits: %w", name, err)
 	}
+	if err := closeInherited(); err != nil {
+		return fmt.Errorf("compile %s: close inherited descriptors: %w", name, err)
+	}
 	if err := confine(cpu, memory); err != nil {
 		return fmt.Errorf("compile %s: confine the compiler: %w", name, err)
 	}
@@ -94,6 +97,32 @@ func runCompiler(args []string) error {
 	}
 	if _, err := os.Stdout.Write(artifact); err != nil {
 		return fmt.Errorf("compile %s: hand over the artifact: %w", name, err)
+	}
+	return nil
+}
+
+// closeInherited closes the descriptors the compiler got beyond its module
+// and stdio: any that wrunc's caller left open across exec (an engine's
+// preserved fds, say), which wrunc passes on to the processes it starts.
+// Those are the ones without FD_CLOEXEC: every descriptor the Go runtime
+// opens has it.
+func closeInherited() error {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range fds {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 3 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			continue // the directory's own descriptor, closed by now, or the runtime's
+		}
+		if err := unix.Close(fd); err != nil {
+			return err
+		}
 	}
 	return nil
 }
