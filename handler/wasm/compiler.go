@@ -46,7 +46,8 @@ const maxCompilerMessage = 4096
 // The compiler is recognised at this package's initialisation, before any
 // command-line parsing (or a test's TestMain): every binary that compiles
 // through this package, wrunc and its tests alike, re-executes itself as the
-// compiler, as the runner (package runner) does in its constructor.
+// compiler, as the runner (package runner) is recognised in its C
+// constructor.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == compilerMarker {
 		os.Exit(compilerMain(os.Args[2:]))
@@ -290,7 +291,9 @@ func compileInCompiler(module []byte, name string, b bounds) ([]byte, error) {
 	if readErr != nil {
 		_ = cmd.Process.Kill()
 	}
-	<-exited // its status is in cmd.ProcessState
+	if err := <-exited; cmd.ProcessState == nil {
+		return nil, fmt.Errorf("compile %s: wait for the compiler: %w", name, err)
+	}
 	return verdictOf(cmd.ProcessState, message.String(), timedOut.Load(), readErr, artifact, name, b)
 }
 
@@ -307,7 +310,8 @@ func verdictOf(state *os.ProcessState, message string, timedOut bool, readErr er
 	case b.cpu > 0 && (status.Exited() && status.ExitStatus() == exitCPULimit ||
 		status.Signaled() && status.Signal() == unix.SIGKILL && state.UserTime()+state.SystemTime() >= b.cpu):
 		return nil, &Refusal{Module: name, Kind: boundCPU, Bound: int64(b.cpu)}
-	case b.memory > 0 && outOfMemory(message):
+	// (Not in the module's name, which the image chose.)
+	case b.memory > 0 && outOfMemory(strings.ReplaceAll(message, name, "")):
 		return nil, &Refusal{Module: name, Kind: boundMemory, Bound: b.memory}
 	case status.Exited() && status.ExitStatus() == 1 && message != "":
 		return nil, errors.New(message) // the compiler's own error, such as an invalid module

@@ -28,16 +28,19 @@ func TestCompilerProcessCompiles(t *testing.T) {
 }
 
 // A module that does not compile is the compiler's own error, not a
-// refusal: nothing is remembered of it.
+// refusal: nothing is remembered of it, whatever its name says.
 func TestCompilerProcessErrors(t *testing.T) {
+	garbage := []byte("\x00asm\x01\x00\x00\x00garbage")
 	for _, tc := range []struct {
 		module []byte
+		name   string
 		want   string
 	}{
-		{[]byte("\x00asm\x01\x00\x00\x00garbage"), "compile /bad.wasm: "},
-		{readAll(t, filepath.Join(guests, "badimport.wasm")), "module /bad.wasm imports env.foo, which wrunc does not provide"},
+		{garbage, "/bad.wasm", "compile /bad.wasm: "},
+		{garbage, "/out of memory.wasm", "compile /out of memory.wasm: "},
+		{readAll(t, filepath.Join(guests, "badimport.wasm")), "/bad.wasm", "module /bad.wasm imports env.foo, which wrunc does not provide"},
 	} {
-		_, err := compileInCompiler(tc.module, "/bad.wasm", bounds{})
+		_, err := compileInCompiler(tc.module, tc.name, bounds{memory: 2 << 30})
 		var refusal *Refusal
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || errors.As(err, &refusal) {
 			t.Errorf("error %v, want one starting %q", err, tc.want)
