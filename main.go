@@ -61,6 +61,9 @@ func newApp() *cli.App {
 		Usage:                  "Open Container Initiative runtime that also runs WebAssembly",
 		Version:                version,
 		UseShortOptionHandling: true,
+		// A list is given by repeating its flag, as in runc: a comma is part
+		// of the value (`-e A=x,y`, `--cgroup cpu,cpuacct:sub`).
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},

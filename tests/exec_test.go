@@ -136,3 +136,35 @@ func nsOf(t *testing.T, pid int, typ string) string {
 	}
 	return ns
 }
+
+// TestExecCommasInFlags checks that a comma is part of a flag's value, as
+// in runc, where a list is given by repeating the flag.
+func TestExecCommasInFlags(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.startSleeper()
+	pid := e.state(id).Pid
+
+	if r := e.mustRun("exec", "-e", "A=x,y", "-e", "B= z", id, "sh", "-c", `echo "$A|$B"`); r.stdout != "x,y| z\n" {
+		t.Errorf("exec -e A=x,y -e 'B= z': %s", r)
+	}
+
+	dirs := cgroupDirs(t, pid)
+	for _, ctrl := range []string{"cpu", "cpuacct"} {
+		sub := filepath.Join(dirs[ctrl], "sub")
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.mustRun("exec", "--cgroup", "cpu,cpuacct:sub", id, "cat", "/proc/self/cgroup")
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) == 3 && (parts[1] == "cpu" || parts[1] == "cpuacct" || parts[1] == "cpu,cpuacct") && !strings.HasSuffix(parts[2], "/sub") {
+			t.Errorf("exec --cgroup cpu,cpuacct:sub ran in %s", l)
+		}
+	}
+
+	e.mustFail([]string{"1,2"}, "exec", "--additional-gids", "1,2", id, "true")
+	if r := e.mustRun("exec", "-g", "1", "-g", "2", id, "id", "-G"); r.stdout != "0 1 2\n" {
+		t.Errorf("exec -g 1 -g 2: %s", r)
+	}
+}
