@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -20,6 +21,9 @@ var listCommand = &cli.Command{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},
 	},
 	Action: runtimeAction(0, 0, func(ctx *cli.Context, rt *bridge.Runtime) error {
+		if err := checkGivenRoot(ctx, rt.Root); err != nil {
+			return err
+		}
 		states, err := rt.List()
 		if err != nil {
 			return err
@@ -45,4 +49,18 @@ var listCommand = &cli.Command{
 		}
 		return nil
 	}),
+}
+
+// checkGivenRoot refuses a --root that cannot be opened, in runc's words.
+// The default root lists as empty until the first container makes it, but
+// a root given by hand that names nothing is a mistake, not an empty list.
+func checkGivenRoot(ctx *cli.Context, root string) error {
+	if !ctx.IsSet("root") {
+		return nil
+	}
+	dir, err := os.Open(root)
+	if err != nil {
+		return err
+	}
+	return dir.Close()
 }

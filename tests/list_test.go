@@ -2,6 +2,8 @@ package tests
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -105,4 +107,20 @@ func TestList(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestListMissingRoot checks that a --root that names nothing is an error,
+// as in runc, rather than an empty list that hides a mistyped path.
+func TestListMissingRoot(t *testing.T) {
+	e := newEnv(t)
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, args := range [][]string{{"list"}, {"list", "-q"}, {"list", "--format", "json"}} {
+		r := e.mustFailOneLine([]string{"open " + missing + ": no such file or directory"}, append([]string{"--root", missing}, args...)...)
+		if r.code != 1 || r.stdout != "" {
+			t.Errorf("--root %s %v: %s, want exit 1 and no output", missing, args, r)
+		}
+	}
+	if _, err := os.Lstat(missing); err == nil {
+		t.Errorf("list created the missing root %s", missing)
+	}
 }
