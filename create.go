@@ -11,6 +11,7 @@ var (
 	bundleFlag        = &cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"}
 	consoleSocketFlag = &cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"}
 	pidFileFlag       = &cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"}
+	pidfdSocketFlag   = &cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"}
 	noPivotFlag       = &cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to enter the rootfs"}
 	detachFlag        = &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"}
 	noSubreaperFlag   = &cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility"}
@@ -18,7 +19,7 @@ var (
 
 // createFlags are shared by `create` and `run`.
 var createFlags = []cli.Flag{
-	bundleFlag, consoleSocketFlag, pidFileFlag, noPivotFlag,
+	bundleFlag, consoleSocketFlag, pidfdSocketFlag, pidFileFlag, noPivotFlag,
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on) to the container"},
 }
@@ -42,6 +43,7 @@ func createOrRun(ctx *cli.Context, rt *bridge.Runtime, start bool) (int, error) 
 		Bundle:        ctx.String("bundle"),
 		PidFile:       ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
 		PreserveFDs:   ctx.Int("preserve-fds"),

@@ -18,6 +18,7 @@ var execCommand = &cli.Command{
 	ArgsUsage: "<container-id> <command> [args...]",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		pidfdSocketFlag,
 		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, KeepSpace: true, Usage: "add an environment variable (repeat for more)"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -68,6 +69,7 @@ func execProcess(ctx *cli.Context) (int, error) {
 		Detach:        ctx.Bool("detach"),
 		PidFile:       ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
 		PreserveFDs:   ctx.Int("preserve-fds"),
 		SubCgroups:    subCgroups,
 		IgnorePaused:  ctx.Bool("ignore-paused"),

@@ -34,6 +34,7 @@ type CreateOptions struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
+	PidfdSocket   string
 	NoPivot       bool
 	NoNewKeyring  bool
 	PreserveFDs   int
@@ -147,6 +148,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		terminal:      spec.Process.Terminal,
 		detach:        opts.Detach,
 		consoleSocket: opts.ConsoleSocket,
+		pidfdSocket:   opts.PidfdSocket,
 		pidFile:       opts.PidFile,
 		signals:       signals,
 		start:         container.Start,

@@ -23,6 +23,7 @@ type ExecOptions struct {
 	Detach        bool
 	PidFile       string
 	ConsoleSocket string
+	PidfdSocket   string
 	PreserveFDs   int
 	SubCgroups    map[string]string // --cgroup: controller (or "" on v2) to sub-cgroup
 	IgnorePaused  bool
@@ -93,6 +94,7 @@ func (r *Runtime) Exec(opts ExecOptions) (int, error) {
 		terminal:      opts.Process.Terminal,
 		detach:        opts.Detach,
 		consoleSocket: opts.ConsoleSocket,
+		pidfdSocket:   opts.PidfdSocket,
 		pidFile:       opts.PidFile,
 		signals:       signals,
 		start:         c.Run,

@@ -18,6 +18,7 @@ type launch struct {
 	terminal      bool
 	detach        bool
 	consoleSocket string
+	pidfdSocket   string // if set, receives a pidfd of the process
 	pidFile       string
 	start         func(*libcontainer.Process) error
 	// exec, if set, lets a started init run its program: only once the
@@ -88,6 +89,11 @@ func (l launch) run() (int, error) {
 		return -1, err
 	}
 	defer io.close()
+	if l.pidfdSocket != "" {
+		if err := io.sendPidfd(l.process, l.pidfdSocket); err != nil {
+			return -1, err
+		}
+	}
 
 	var signals chan os.Signal
 	if !l.detach {

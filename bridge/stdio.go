@@ -44,14 +44,9 @@ func setupStdio(p *libcontainer.Process, terminal, detach bool, socket string) (
 	case !terminal:
 		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
 	case detach:
-		conn, err := net.Dial("unix", socket)
+		f, err := dialSocket("console socket", socket)
 		if err != nil {
-			return nil, fmt.Errorf("console socket %s: %w", socket, err)
-		}
-		f, err := conn.(*net.UnixConn).File()
-		conn.Close()
-		if err != nil {
-			return nil, fmt.Errorf("console socket %s: %w", socket, err)
+			return nil, err
 		}
 		p.ConsoleSocket = f
 		s.afterStart = append(s.afterStart, f)
@@ -93,6 +88,36 @@ func setupStdio(p *libcontainer.Process, terminal, detach bool, socket string) (
 		}()
 	}
 	return s, nil
+}
+
+// sendPidfd has the process send a pidfd of itself, once it runs, to the
+// unix socket at path (runc's --pidfd-socket, for engines that signal and
+// wait by pidfd): libcontainer's init opens it and sends it with
+// SCM_RIGHTS before it runs the program, a wasm container's runner as much
+// as any other.
+func (s *stdio) sendPidfd(p *libcontainer.Process, path string) error {
+	f, err := dialSocket("pidfd socket", path)
+	if err != nil {
+		return err
+	}
+	p.PidfdSocket = f
+	s.afterStart = append(s.afterStart, f)
+	return nil
+}
+
+// dialSocket connects to the unix socket at path, for a file the process
+// sends on it.
+func dialSocket(what, path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return f, nil
 }
 
 // started releases our copies of the fds the process now holds and, for a

@@ -43,25 +43,43 @@ func TestConsoleSocket(t *testing.T) {
 // runtime has sent it.
 func consoleSocket(t *testing.T) (path string, receive func() *os.File) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "console.sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	path, ln := listenUnix(t, "console.sock")
 	return path, func() *os.File {
 		t.Helper()
-		ln.SetDeadline(time.Now().Add(cmdTimeout))
 		pty := receivePty(t, ln)
 		t.Cleanup(func() { pty.Close() })
 		return pty
 	}
 }
 
-// receivePty accepts one connection on ln and returns the fd sent over it
-// with SCM_RIGHTS, as a pollable file so reads can time out.
+// listenUnix listens on a new unix socket named name, until the test ends.
+func listenUnix(t *testing.T, name string) (string, *net.UnixListener) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return path, ln
+}
+
+// receivePty returns the fd receiveFD receives as a pollable file, so
+// reads can time out.
 func receivePty(t *testing.T, ln *net.UnixListener) *os.File {
 	t.Helper()
+	fd := receiveFD(t, ln)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(fd), "pty-master")
+}
+
+// receiveFD accepts one connection on ln and returns the fd sent over it
+// with SCM_RIGHTS.
+func receiveFD(t *testing.T, ln *net.UnixListener) int {
+	t.Helper()
+	ln.SetDeadline(time.Now().Add(cmdTimeout))
 	conn, err := ln.AcceptUnix()
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +99,7 @@ func receivePty(t *testing.T, ln *net.UnixListener) *os.File {
 	if err != nil || len(fds) != 1 {
 		t.Fatalf("fds %v: %v", fds, err)
 	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		t.Fatal(err)
-	}
-	return os.NewFile(uintptr(fds[0]), "pty-master")
+	return fds[0]
 }
 
 func readUntil(t *testing.T, f *os.File, want string) {
