@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/wrunc/wrunc/bridge"
@@ -37,8 +39,10 @@ var createCommand = &cli.Command{
 
 // createOrRun is `create` (start=false) and `run`, which differ only in
 // whether the process is started and whether wrunc stays in the foreground.
+// A failure is said as runc says it (`runc run failed: ...`), which tools
+// and scripts match on.
 func createOrRun(ctx *cli.Context, rt *bridge.Runtime, start bool) (int, error) {
-	return rt.Create(bridge.CreateOptions{
+	status, err := rt.Create(bridge.CreateOptions{
 		ID:            ctx.Args().First(),
 		Bundle:        ctx.String("bundle"),
 		PidFile:       ctx.String("pid-file"),
@@ -51,4 +55,8 @@ func createOrRun(ctx *cli.Context, rt *bridge.Runtime, start bool) (int, error) 
 		Start:         start,
 		Keep:          ctx.Bool("keep"),
 	})
+	if err != nil {
+		return status, fmt.Errorf("%s %s failed: %w", ctx.App.Name, ctx.Command.Name, err)
+	}
+	return status, nil
 }

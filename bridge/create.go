@@ -115,7 +115,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 	if decision.Kind == handler.Wasm && opts.restore == nil {
 		artifact, err = r.useRunner(process, decision.Entrypoint, specMemoryLimit(spec))
 		if err != nil {
-			return -1, fmt.Errorf("create %s: %w", opts.ID, err)
+			return -1, err
 		}
 		defer artifact.close()
 	}
@@ -130,7 +130,7 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		RootlessCgroups:  r.Rootless,
 	})
 	if err != nil {
-		return -1, fmt.Errorf("create %s: %w", opts.ID, err)
+		return -1, err
 	}
 	config.Labels = append(config.Labels, handlerLabel+string(decision.Kind))
 	relaxConfig(config)
@@ -159,10 +159,8 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 			lock.release()
 		},
 	}
-	action := "create"
 	switch {
 	case opts.restore != nil:
-		action = "restore"
 		l.start = func(p *libcontainer.Process) error { return opts.restore(container, p) }
 	case opts.Start:
 		l.exec = container.Exec
@@ -171,9 +169,6 @@ func (r *Runtime) Create(opts CreateOptions) (status int, err error) {
 		l.start = artifact.start(l.start)
 	}
 	status, err = l.run()
-	if err != nil {
-		err = fmt.Errorf("%s %s: %w", action, opts.ID, err)
-	}
 	if (err != nil || !opts.Detach) && !opts.Keep {
 		if lock.f == nil {
 			relock, lerr := r.lockID(opts.ID)
@@ -244,5 +239,5 @@ func (r *Runtime) createError(id string, err error) error {
 	case errors.Is(err, libcontainer.ErrExist):
 		return fmt.Errorf("container with id exists: %s", id)
 	}
-	return fmt.Errorf("create %s: %w", id, err)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -97,6 +98,42 @@ func (e *env) assertNothingLeft(id string) {
 	for _, d := range ents {
 		if d.IsDir() {
 			e.t.Errorf("state dir %s has leftover %s", e.root, d.Name())
+		}
+	}
+}
+
+// TestFailureWording checks that a failed create or run is said in runc's
+// words, with the runtime's name (`runc run failed: unable to start
+// container process: ...`), which tools and scripts match on; exec keeps
+// runc's `exec failed: ...`.
+func TestFailureWording(t *testing.T) {
+	e := newEnv(t)
+	name := "wrunc"
+	if filepath.Base(wruncBin) == "runc" {
+		name = "runc"
+	}
+	notFound := e.bundle(withArgs("no-such-command"))
+	running, _ := e.startSleeper()
+	badWasm := e.wasmBundle([]string{"badimport.wasm"})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "--bundle", notFound, e.newID()}, `msg="` + name + ` create failed: unable to start container process: `},
+		{[]string{"run", "--bundle", notFound, e.newID()}, `msg="` + name + ` run failed: unable to start container process: `},
+		{[]string{"create", "--bundle", notFound, running}, `msg="` + name + ` create failed: container with id exists: ` + running + `"`},
+		{[]string{"exec", running, "no-such-command"}, `msg="exec failed: unable to start container process: `},
+	} {
+		r := e.mustFailOneLine([]string{c.want}, c.args...)
+		if r.code == 0 {
+			t.Errorf("%v: %s", c.args, r)
+		}
+	}
+	if name == "wrunc" {
+		id := e.newID()
+		r := e.mustFailOneLine([]string{`msg="wrunc run failed: `, "badimport.wasm"}, "run", "--bundle", badWasm, id)
+		if strings.Contains(r.stderr, "run "+id+":") || strings.Contains(r.stderr, "create "+id+":") {
+			t.Errorf("the cause of a failed wasm run repeats what failed: %s", r)
 		}
 	}
 }
