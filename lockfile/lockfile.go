@@ -4,6 +4,7 @@
 package lockfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,5 +30,36 @@ func Lock(path string, how int) (*os.File, error) {
 			return f, nil
 		}
 		f.Close()
+	}
+}
+
+// Busy reports whether a process holds an flock on the file at path, without
+// creating the file or waiting for the lock: a file that is not there is not
+// held.
+func Busy(path string) (bool, error) {
+	for {
+		f, err := os.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("open lock: %w", err)
+		}
+		err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return true, nil
+		}
+		if err != nil {
+			f.Close()
+			return false, fmt.Errorf("lock %s: %w", path, err)
+		}
+		// Free, unless this file was replaced at path in between (see Lock).
+		var held, current unix.Stat_t
+		same := unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &current) == nil && held.Ino == current.Ino
+		f.Close()
+		if same {
+			return false, nil
+		}
 	}
 }

@@ -50,3 +50,30 @@ func TestLockRetakesAfterRemoval(t *testing.T) {
 		t.Fatalf("newcomer locked %s while the waiter holds it: %v", path, err)
 	}
 }
+
+func TestBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l")
+	if busy, err := Busy(path); busy || err != nil {
+		t.Fatalf("Busy of a missing file: %v, %v; want false, nil", busy, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Busy created %s (err=%v)", path, err)
+	}
+	holder, err := Lock(path, unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy, err := Busy(path); !busy || err != nil {
+		t.Fatalf("Busy while held: %v, %v; want true, nil", busy, err)
+	}
+	holder.Close()
+	if busy, err := Busy(path); busy || err != nil {
+		t.Fatalf("Busy once released: %v, %v; want false, nil", busy, err)
+	}
+	// Busy's own probe must not keep a lock.
+	again, err := Lock(path, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		t.Fatalf("lock after Busy: %v", err)
+	}
+	again.Close()
+}
