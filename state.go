@@ -13,11 +13,7 @@ var stateCommand = &cli.Command{
 	Usage:     "print the state of a container as JSON",
 	ArgsUsage: "<container-id>",
 	Action: runtimeAction(1, 1, func(ctx *cli.Context, rt *bridge.Runtime) error {
-		c, err := rt.Load(ctx.Args().First())
-		if err != nil {
-			return err
-		}
-		st, err := rt.StateOf(c)
+		st, err := rt.State(ctx.Args().First())
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/handler"
@@ -65,7 +66,11 @@ func (e *notExistError) Unwrap() error { return e.err }
 
 // HandlerOf returns the handler recorded for c at create.
 func HandlerOf(c *libcontainer.Container) handler.Kind {
-	for _, l := range c.Config().Labels {
+	return handlerOfLabels(c.Config().Labels)
+}
+
+func handlerOfLabels(labels []string) handler.Kind {
+	for _, l := range labels {
 		if k, ok := strings.CutPrefix(l, handlerLabel); ok {
 			return handler.Kind(k)
 		}
@@ -75,16 +80,16 @@ func HandlerOf(c *libcontainer.Container) handler.Kind {
 
 // StateOf reports c's state.
 func (r *Runtime) StateOf(c *libcontainer.Container) (*State, error) {
-	status, err := c.Status()
+	status, err := r.statusOf(c, false)
 	if err != nil {
-		return nil, fmt.Errorf("status of %s: %w", c.ID(), err)
+		return nil, err
 	}
 	st, err := c.State()
 	if err != nil {
 		return nil, fmt.Errorf("state of %s: %w", c.ID(), err)
 	}
 	pid := st.InitProcessPid
-	if status == libcontainer.Stopped {
+	if status.Status == libcontainer.Stopped {
 		pid = 0
 	}
 	bundle, annotations := utils.Annotations(st.Config.Labels)
@@ -114,7 +119,8 @@ func (r *Runtime) owner(id string) string {
 	return "#" + uid
 }
 
-// List returns the state of every container under the root, skipping
+// List returns the state of every container under the root, and of what
+// creates killed before they saved a state left (see leftover), skipping
 // entries that vanish or are not containers.
 func (r *Runtime) List() ([]*State, error) {
 	entries, err := os.ReadDir(r.Root)
@@ -130,6 +136,12 @@ func (r *Runtime) List() ([]*State, error) {
 			continue
 		}
 		c, err := libcontainer.Load(r.Root, e.Name())
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			if st := r.listLeftover(e.Name()); st != nil {
+				states = append(states, st)
+			}
+			continue
+		}
 		if err != nil {
 			continue
 		}
@@ -139,7 +151,27 @@ func (r *Runtime) List() ([]*State, error) {
 		}
 		states = append(states, st)
 	}
+	// Records whose state directory a killed delete removed: tidied.
+	ids, err := r.leftoverIDs()
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", r.Root, err)
+	}
+	for _, id := range ids {
+		if _, err := os.Lstat(filepath.Join(r.Root, id)); errors.Is(err, os.ErrNotExist) {
+			r.listLeftover(id)
+		}
+	}
 	return states, nil
+}
+
+// listLeftover is leftover for List, which lists what it can: a leftover it
+// cannot read or tidy is said in a warning.
+func (r *Runtime) listLeftover(id string) *State {
+	st, err := r.leftover(id)
+	if err != nil {
+		logrus.Warnf("list: %v", err)
+	}
+	return st
 }
 
 // Start runs the user process of a created container.
@@ -151,14 +183,27 @@ func (r *Runtime) Start(id string) error {
 	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
+		if st, lerr := r.leftoverState(id); lerr == nil && st != nil {
+			return errCreateInterrupted(id)
+		}
 		lock.releaseGone()
 		return err
 	}
-	status, err := c.Status()
+	status, err := r.statusOf(c, true)
 	if err != nil {
-		return fmt.Errorf("status of %s: %w", id, err)
+		return err
 	}
-	switch status {
+	switch {
+	case status.interrupted:
+		return errCreateInterrupted(id)
+	case status.staleFifo:
+		// What the killed start would have done next, so that
+		// libcontainer too sees the container running.
+		if err := os.Remove(filepath.Join(r.Root, id, "exec.fifo")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("start %s: %w", id, err)
+		}
+	}
+	switch status.Status {
 	case libcontainer.Created:
 		if err := c.Exec(); err != nil {
 			return fmt.Errorf("start %s: %w", id, err)
@@ -222,7 +267,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 	defer lock.release()
 	c, err := r.Load(id)
 	if err != nil {
-		if force && errors.Is(err, libcontainer.ErrNotExist) {
+		if errors.Is(err, libcontainer.ErrNotExist) && (force || r.hasLeftover(id)) {
 			// Perhaps a create killed before it saved the state.
 			if err := r.removeHalfCreated(id); err != nil {
 				return err
@@ -235,11 +280,11 @@ func (r *Runtime) Delete(id string, force bool) error {
 		}
 		return err
 	}
-	status, err := c.Status()
+	st, err := r.statusOf(c, true)
 	if err != nil {
-		return fmt.Errorf("status of %s: %w", id, err)
+		return err
 	}
-	switch {
+	switch status := st.Status; {
 	case status == libcontainer.Stopped:
 	case force || status == libcontainer.Created:
 		err = killInit(c)

@@ -28,19 +28,29 @@ type idLock struct {
 }
 
 func (r *Runtime) lockID(id string) (*idLock, error) {
+	return r.lockIDWith(id, unix.LOCK_EX)
+}
+
+// lockIDWith is lockID with flock's how: with unix.LOCK_NB, an error
+// wrapping unix.EWOULDBLOCK says another command holds the lock.
+func (r *Runtime) lockIDWith(id string, how int) (*idLock, error) {
 	// The id names a file: it must not lead out of the lock directory.
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	l := &idLock{root: r.Root, path: filepath.Join(r.Root, ownDir, "locks", id)}
+	l := &idLock{root: r.Root, path: r.lockPath(id)}
 	err := r.inOwnDir(l.path, func() (err error) {
-		l.f, err = lockfile.Lock(l.path, unix.LOCK_EX)
+		l.f, err = lockfile.Lock(l.path, how)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", id, err)
 	}
 	return l, nil
+}
+
+func (r *Runtime) lockPath(id string) string {
+	return filepath.Join(r.Root, ownDir, "locks", id)
 }
 
 // inOwnDir runs create, which makes path, once path's directory exists:
@@ -90,9 +100,15 @@ func (l *idLock) releaseGone() {
 // that if wrunc is killed before the container's state is saved, `delete
 // --force` can still find and remove the cgroups it made. (Killed before the
 // record exists, a create leaves at most an empty state directory.)
+// The record also says what `state` and `list` show of such a leftover.
 type pending struct {
 	Cgroup *cgroups.Cgroup   `json:"cgroup"`
 	Paths  map[string]string `json:"paths"`
+
+	Version string    `json:"ociVersion,omitempty"`
+	Rootfs  string    `json:"rootfs,omitempty"`
+	Labels  []string  `json:"labels,omitempty"`
+	Created time.Time `json:"created,omitzero"`
 }
 
 func (r *Runtime) pendingPath(id string) string {
@@ -108,7 +124,10 @@ func (r *Runtime) recordPending(c *libcontainer.Container) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", id, err)
 	}
-	data, err := json.Marshal(pending{Cgroup: st.Config.Cgroups, Paths: st.CgroupPaths})
+	data, err := json.Marshal(pending{
+		Cgroup: st.Config.Cgroups, Paths: st.CgroupPaths,
+		Version: st.Config.Version, Rootfs: st.Config.Rootfs, Labels: st.Config.Labels, Created: time.Now().UTC(),
+	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", id, err)
 	}
@@ -126,6 +145,23 @@ func (r *Runtime) recordPending(c *libcontainer.Container) error {
 	return nil
 }
 
+// readPending returns id's pending record: nil if there is none, or if it
+// is torn (a create killed while writing it, before it made anything).
+func (r *Runtime) readPending(id string) (*pending, error) {
+	data, err := os.ReadFile(r.pendingPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p pending
+	if json.Unmarshal(data, &p) != nil {
+		return nil, nil
+	}
+	return &p, nil
+}
+
 func (r *Runtime) dropPending(id string) {
 	_ = os.Remove(r.pendingPath(id))
 	tidyOwnDir(r.Root)
@@ -135,9 +171,11 @@ func (r *Runtime) dropPending(id string) {
 // container's state left: processes and cgroups from its record, and the
 // state directory.
 func (r *Runtime) removeHalfCreated(id string) error {
-	data, err := os.ReadFile(r.pendingPath(id))
-	var p pending
-	if err == nil && json.Unmarshal(data, &p) == nil && p.Cgroup != nil {
+	p, err := r.readPending(id)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if p != nil && p.Cgroup != nil {
 		m, err := manager.NewWithPaths(p.Cgroup, p.Paths)
 		if err != nil {
 			return fmt.Errorf("delete %s: cgroup manager: %w", id, err)
@@ -145,8 +183,6 @@ func (r *Runtime) removeHalfCreated(id string) error {
 		if err := killCgroup(m); err != nil {
 			return fmt.Errorf("delete %s: %w", id, err)
 		}
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	// No record, or one torn by a kill while it was written: either way
 	// nothing was created from it yet.
