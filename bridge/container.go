@@ -226,16 +226,28 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	if all && !c.Config().Namespaces.IsPrivate(configs.NEWPID) {
-		return signalEach(c, sig)
-	}
-	err = c.Signal(sig)
-	if errors.Is(err, libcontainer.ErrNotRunning) {
+		err = signalEach(c, sig)
+	} else if err = c.Signal(sig); errors.Is(err, libcontainer.ErrNotRunning) {
 		if all {
 			return nil
 		}
 		return errors.New("container not running")
 	}
+	if err == nil && sig == unix.SIGKILL {
+		err = thawKilled(c)
+	}
 	return err
+}
+
+// thawKilled thaws c if it is paused, so that the processes just SIGKILLed
+// die: on cgroup v1 a frozen process cannot, and libcontainer thaws only
+// after signalling the init, not after killing the processes of a shared pid
+// namespace (through cgroup.kill, or one by one).
+func thawKilled(c *libcontainer.Container) error {
+	if err := c.Resume(); err != nil && !errors.Is(err, libcontainer.ErrNotPaused) {
+		return fmt.Errorf("thaw %s for its killed processes to die: %w", c.ID(), err)
+	}
+	return nil
 }
 
 func signalEach(c *libcontainer.Container, sig unix.Signal) error {
@@ -306,21 +318,29 @@ func (r *Runtime) Delete(id string, force bool) error {
 // a failing poststop hook after it has removed the container.
 func (r *Runtime) destroy(c *libcontainer.Container, lock *idLock) error {
 	err := c.Destroy()
-	if _, serr := os.Stat(filepath.Join(r.Root, c.ID())); errors.Is(serr, os.ErrNotExist) {
-		r.dropPending(c.ID())
+	r.releaseIfGone(c.ID(), lock)
+	return err
+}
+
+// releaseIfGone releases id's lock, and removes it with any pending record
+// if the container is gone.
+func (r *Runtime) releaseIfGone(id string, lock *idLock) {
+	if _, err := os.Stat(filepath.Join(r.Root, id)); errors.Is(err, os.ErrNotExist) {
+		r.dropPending(id)
 		lock.releaseGone()
 	}
-	return err
+	lock.release()
 }
 
 // killInit SIGKILLs c's init and waits for it to be gone.
 func killInit(c *libcontainer.Container) error {
-	_ = c.Signal(unix.SIGKILL)
+	_ = c.Signal(unix.SIGKILL) // fails once the init is gone, as below
+	thawErr := thawKilled(c)
 	for range 100 {
 		if err := c.Signal(unix.Signal(0)); err != nil {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return errors.New("container init still running after SIGKILL")
+	return errors.Join(errors.New("container init still running after SIGKILL"), thawErr)
 }

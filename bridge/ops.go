@@ -26,6 +26,14 @@ func (r *Runtime) Pause(id string) error {
 	if err != nil {
 		return err
 	}
+	// Under the id's lock, so not half-way through a create or a start,
+	// which would wait for good on the frozen init, and hold the lock (and
+	// so any delete) as long.
+	lock, err := r.lockID(id)
+	if err != nil {
+		return err
+	}
+	defer r.releaseIfGone(id, lock)
 	if err := c.Pause(); err != nil {
 		if errors.Is(err, libcontainer.ErrNotRunning) {
 			return errors.New("container not running")

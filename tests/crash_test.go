@@ -149,20 +149,11 @@ func TestCreateKilledBeforeState(t *testing.T) {
 	for _, deleteArgs := range [][]string{{"delete"}, {"delete", "--force"}} {
 		t.Run(strings.Join(deleteArgs, " "), func(t *testing.T) {
 			e := newEnv(t)
-			dir := t.TempDir()
-			ready, release := filepath.Join(dir, "ready"), filepath.Join(dir, "release")
-			mkfifo(t, release)
-			hook := specs.Hook{
-				Path: "/bin/busybox",
-				Args: []string{"busybox", "sh", "-c", "touch " + ready + "; read line < " + release},
-			}
+			hook := newBlockingHook(t)
 			id := e.newID()
-			bundle := e.bundle(withArgs("sleep", "100"), withHooks(&specs.Hooks{CreateRuntime: []specs.Hook{hook}}))
+			bundle := e.bundle(withArgs("sleep", "100"), withHooks(&specs.Hooks{CreateRuntime: []specs.Hook{hook.Hook}}))
 			create := e.background("create", "--bundle", bundle, id)
-			poll(t, "the createRuntime hook to run", func() bool {
-				_, err := os.Stat(ready)
-				return err == nil
-			})
+			hook.waitRunning(t)
 			cgroups := cgroupsNamed(t, id)
 			if len(cgroups) == 0 {
 				t.Fatal("no cgroup of the container while its createRuntime hook runs")
@@ -171,7 +162,7 @@ func TestCreateKilledBeforeState(t *testing.T) {
 			if r := create.wait(); r.code != -int(syscall.SIGKILL) {
 				t.Fatalf("create ended before it was killed: %s", r)
 			}
-			writeFifo(t, release) // the orphaned hook ends
+			hook.release(t) // the orphaned hook ends
 
 			assertListed(t, e, id, createInterrupted)
 			if st := e.state(id); st.Status != createInterrupted || st.Bundle != bundle {
@@ -209,4 +200,125 @@ func assertListed(t *testing.T, e *env, id, status string) {
 		}
 	}
 	t.Errorf("list does not show %s: %s", id, r.stdout)
+}
+
+// TestKillPausedSharedPID kills a paused container that shares its pid
+// namespace: libcontainer kills each of its processes (the kernel would not
+// take them with the init), which on cgroup v1 cannot die while frozen.
+// Neither `kill KILL` nor `delete --force` may leave them frozen for good,
+// and with them any command waiting for them to end.
+func TestKillPausedSharedPID(t *testing.T) {
+	for _, kill := range [][]string{{"kill"}, {"kill", "--all"}, {"delete", "--force"}} {
+		t.Run(strings.Join(kill, " "), func(t *testing.T) {
+			e := newEnv(t)
+			id, _ := e.startSleeper(withoutNamespace(specs.PIDNamespace), withArgs("sh", "-c", "sleep 100 & exec sleep 100"))
+			var pids []int
+			poll(t, "the container's two processes", func() bool {
+				r := e.mustRun("ps", "--format", "json", id)
+				return json.Unmarshal([]byte(r.stdout), &pids) == nil && len(pids) == 2
+			})
+			cgroups := containerCgroups(t, pids[0])
+			e.mustRun("pause", id)
+			args := append(kill, id)
+			if kill[0] == "kill" {
+				args = append(args, "KILL")
+			}
+			e.mustRun(args...)
+			for _, pid := range pids {
+				waitProcessGone(t, pid)
+			}
+			if kill[0] == "kill" {
+				e.waitStatus(id, specs.StateStopped)
+				e.mustRun("delete", id)
+			}
+			e.assertClean(id)
+			assertCgroupsGone(t, cgroups)
+		})
+	}
+}
+
+// TestPauseDuringRun pauses a container while `run -d` waits in a
+// poststart hook, with the state saved and the init not yet let go: an init
+// frozen there would keep the run waiting for it for good, holding the id's
+// lock and with it any delete. The pause must wait for the run instead,
+// then freeze a running container.
+func TestPauseDuringRun(t *testing.T) {
+	e := newEnv(t)
+	hook := newBlockingHook(t)
+	id := e.newID()
+	bundle := e.bundle(withArgs("sleep", "100"), withHooks(&specs.Hooks{Poststart: []specs.Hook{hook.Hook}}))
+	run := e.background("run", "-d", "--bundle", bundle, id)
+	hook.waitRunning(t)
+	pause := e.background("pause", id)
+	lock := filepath.Join(e.root, "@wrunc", "locks", id)
+	poll(t, "the pause to end or to wait for the run's lock", func() bool {
+		select {
+		case <-pause.done:
+			return true
+		default:
+			return lockWaiter(t, lock, pause.cmd.Process.Pid)
+		}
+	})
+	hook.release(t)
+	if r := run.wait(); r.code != 0 {
+		t.Fatalf("run -d: %s", r)
+	}
+	if r := pause.wait(); r.code != 0 {
+		t.Fatalf("pause: %s", r)
+	}
+	if st := e.state(id); st.Status != "paused" {
+		t.Errorf("after the pause, state says %q, want paused", st.Status)
+	}
+	e.mustRun("delete", "--force", id)
+	e.assertClean(id)
+}
+
+// lockWaiter reports whether pid waits for an flock on path (in /proc/locks,
+// a waiter's line has "->" and the file's inode).
+func lockWaiter(t *testing.T, path string, pid int) bool {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return false
+	}
+	for _, l := range strings.Split(nodecheck.ReadFile(t, "/proc/locks"), "\n") {
+		f := strings.Fields(l)
+		// "1: -> FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF"
+		if len(f) >= 7 && f[1] == "->" && f[5] == fmt.Sprint(pid) && strings.HasSuffix(f[6], fmt.Sprintf(":%d", st.Ino)) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockingHook is a hook that says it runs, then waits for the test: it
+// stops a command at the step that runs it.
+type blockingHook struct {
+	specs.Hook
+	ready, fifo string
+}
+
+func newBlockingHook(t *testing.T) *blockingHook {
+	dir := t.TempDir()
+	h := &blockingHook{ready: filepath.Join(dir, "ready"), fifo: filepath.Join(dir, "release")}
+	mkfifo(t, h.fifo)
+	h.Hook = specs.Hook{
+		Path: "/bin/busybox",
+		Args: []string{"busybox", "sh", "-c", "touch " + h.ready + "; read line < " + h.fifo},
+	}
+	return h
+}
+
+func (h *blockingHook) waitRunning(t *testing.T) {
+	t.Helper()
+	poll(t, "the hook to run", func() bool {
+		_, err := os.Stat(h.ready)
+		return err == nil
+	})
+}
+
+// release lets the hook end, whether or not the command that ran it lives.
+func (h *blockingHook) release(t *testing.T) {
+	t.Helper()
+	writeFifo(t, h.fifo)
 }

@@ -319,6 +319,10 @@ func reapCgroups(t *testing.T, id string) {
 	var pids []int
 	for _, d := range dirs {
 		pids = append(pids, nodecheck.CgroupProcs(d)...)
+		// On cgroup v1 a frozen process cannot die.
+		if state := filepath.Join(d, "freezer.state"); fileExists(state) {
+			_ = os.WriteFile(state, []byte("THAWED"), 0)
+		}
 	}
 	if err := nodecheck.Kill(pids); err != nil {
 		t.Fatal(err)
@@ -330,6 +334,11 @@ func reapCgroups(t *testing.T, id string) {
 			t.Logf("cleanup: %v", err)
 		}
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // specOpt adjusts the default spec of a test bundle.
