@@ -151,16 +151,20 @@ func (r *Runtime) List() ([]*State, error) {
 		}
 		states = append(states, st)
 	}
-	// Records whose state directory a killed delete removed: tidied.
-	ids, err := r.leftoverIDs()
+	// Records and locks of ids without a state directory, which killed
+	// commands left: tidied.
+	ids, err := r.ownIDs()
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", r.Root, err)
 	}
 	for _, id := range ids {
-		if _, err := os.Lstat(filepath.Join(r.Root, id)); errors.Is(err, os.ErrNotExist) {
-			r.listLeftover(id)
+		if _, err := os.Lstat(filepath.Join(r.Root, id)); errors.Is(err, os.ErrNotExist) && ValidateID(id) == nil {
+			if err := r.removeEmptyLeftover(id); err != nil {
+				logrus.Warnf("list: %v", err)
+			}
 		}
 	}
+	tidyOwnDir(r.Root)
 	return states, nil
 }
 

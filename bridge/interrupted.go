@@ -248,8 +248,8 @@ func (r *Runtime) leftoverState(id string) (*State, error) {
 }
 
 // removeEmptyLeftover removes, under id's lock, a state directory that
-// holds no state and no record, or a record whose state directory is gone:
-// nothing runs or is held there.
+// holds no state and no record, or a record whose state directory is gone,
+// and the lock of an id that has neither: nothing runs or is held there.
 func (r *Runtime) removeEmptyLeftover(id string) error {
 	lock, err := r.lockIDWith(id, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, unix.EWOULDBLOCK) {
@@ -282,15 +282,17 @@ func (r *Runtime) removeEmptyLeftover(id string) error {
 	return nil
 }
 
-// leftoverIDs returns the ids that have a pending record.
-func (r *Runtime) leftoverIDs() ([]string, error) {
-	names, err := filepath.Glob(filepath.Join(r.Root, ownDir, "creating", "*.json"))
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(names))
-	for _, n := range names {
-		ids = append(ids, strings.TrimSuffix(filepath.Base(n), ".json"))
+// ownIDs returns the ids that have a pending record or a lock file.
+func (r *Runtime) ownIDs() ([]string, error) {
+	var ids []string
+	for _, pattern := range []string{"creating/*.json", "locks/*"} {
+		names, err := filepath.Glob(filepath.Join(r.Root, ownDir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			ids = append(ids, strings.TrimSuffix(filepath.Base(n), ".json"))
+		}
 	}
 	return ids, nil
 }

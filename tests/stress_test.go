@@ -116,17 +116,8 @@ func TestStress(t *testing.T) {
 	)
 	// The ids share a random prefix, which finds anything left of them.
 	prefix := strings.TrimSuffix(e.newID(), "-") + "-"
-	dir := t.TempDir()
-	// A rootfs of its own, so that leftovers are found by its path.
-	rootfs := filepath.Join(dir, "rootfs")
-	if err := buildRootfs(rootfs, true); err != nil {
-		t.Fatal(err)
-	}
-	copyGuest(t, "probe.wasm", filepath.Join(rootfs, "probe.wasm"))
-	warmCache := filepath.Join(dir, "cache")
-	e.mustRun("--cache-dir", warmCache, "precompile", filepath.Join(rootfs, "probe.wasm"))
-	native := e.bundle(withRootfs(rootfs), withReadonlyRoot(), withArgs("sleep", "100"))
-	wasm := e.bundle(withRootfs(rootfs), withReadonlyRoot(), wasmHandler, withArgs("/probe.wasm", "sleep", "100"))
+	s := e.sleepers()
+	dir, warmCache, native, wasm := s.dir, s.warmCache, s.native, s.wasm
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return // the sweep below removed them all, as checked
@@ -225,6 +216,18 @@ func TestStress(t *testing.T) {
 			t.Errorf("sweep: %s", r)
 		}
 	}
+	leaks := assertNoLeaks(t, e, prefix, dir, caches)
+	t.Logf("stress: %d containers, %d create kills, %d delete kills, leaks: %s", containers, createKills.Load(), deleteKills.Load(), leaks)
+}
+
+// assertNoLeaks checks that nothing is left on the node of the containers
+// whose ids start with prefix, once they are all deleted: nothing under e's
+// root, no cgroup in any hierarchy, no mount or process that mentions them,
+// their root or dir (where their rootfs and wasm caches are), no temp file
+// or orphaned lock in the caches. It returns the count of each, as a line
+// for the log.
+func assertNoLeaks(t *testing.T, e *env, prefix, dir string, caches []string) string {
+	t.Helper()
 	var cacheTemps []string
 	for _, c := range caches {
 		e.mustRun("--cache-dir", c, "cache", "prune")
@@ -249,14 +252,37 @@ func TestStress(t *testing.T) {
 		{"processes", processesMentioning(prefix, e.root+"/", dir+"/")},
 		{"cachetmp", cacheTemps},
 	}
-	summary := fmt.Sprintf("stress: %d containers, %d create kills, %d delete kills, leaks:", containers, createKills.Load(), deleteKills.Load())
+	var summary []string
 	for _, l := range leaks {
-		summary += fmt.Sprintf(" %s=%d", l.kind, len(l.found))
+		summary = append(summary, fmt.Sprintf("%s=%d", l.kind, len(l.found)))
 		if len(l.found) > 0 {
 			t.Errorf("%s leaked: %v", l.kind, l.found)
 		}
 	}
-	t.Log(summary)
+	return strings.Join(summary, " ")
+}
+
+// sleepers are a native and a wasm bundle sleeping for 100 s in a busybox
+// rootfs that holds probe.wasm, with a cache where it is compiled, all in a
+// dir of their own, so that anything left of them is found by its path.
+type sleepers struct {
+	dir, warmCache string
+	native, wasm   string
+}
+
+func (e *env) sleepers() sleepers {
+	e.t.Helper()
+	s := sleepers{dir: e.t.TempDir()}
+	rootfs := filepath.Join(s.dir, "rootfs")
+	if err := buildRootfs(rootfs, true); err != nil {
+		e.t.Fatal(err)
+	}
+	copyGuest(e.t, "probe.wasm", filepath.Join(rootfs, "probe.wasm"))
+	s.warmCache = filepath.Join(s.dir, "cache")
+	e.mustRun("--cache-dir", s.warmCache, "precompile", filepath.Join(rootfs, "probe.wasm"))
+	s.native = e.bundle(withRootfs(rootfs), withReadonlyRoot(), withArgs("sleep", "100"))
+	s.wasm = e.bundle(withRootfs(rootfs), withReadonlyRoot(), wasmHandler, withArgs("/probe.wasm", "sleep", "100"))
+	return s
 }
 
 // runKilled starts wrunc with args and SIGKILLs it after delay; killed says
