@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,7 +31,7 @@ func TestFaultInjection(t *testing.T) {
 	prefix := strings.TrimSuffix(e.newID(), "-") + "-"
 	s := e.sleepers()
 	dir, warm := s.dir, s.warmCache
-	f := &faults{e: e, dir: dir, killOdds: killOdds, native: s.native, wasm: s.wasm, kills: map[string]int{}}
+	f := &faults{e: e, killOdds: killOdds, native: s.native, wasm: s.wasm, kills: map[string]int{}}
 	caches := []string{warm}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -82,7 +81,6 @@ func TestFaultInjection(t *testing.T) {
 // faults is the fault-injection run: its bundles and what it counts.
 type faults struct {
 	e            *env
-	dir          string
 	killOdds     float64
 	native, wasm string
 	kills        map[string]int // per command
@@ -238,8 +236,8 @@ func (f *faults) runs(c cycle) error {
 		return nil
 	}
 	loaded := nodecheck.Until(15*time.Second, func() bool {
-		maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", st.Pid))
-		return err != nil || strings.Contains(string(maps), f.dir+"/")
+		_, mapped := artifactMappedFrom(st.Pid, c.cache)
+		return mapped || nodecheck.Gone(st.Pid)
 	})
 	if st, err := f.state(c.id); !loaded || err != nil || st == nil || st.Status != specs.StateRunning || nodecheck.Gone(st.Pid) {
 		return fmt.Errorf("the started wasm container does not run its module: %+v (%v)", st, err)

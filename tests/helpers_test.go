@@ -788,11 +788,16 @@ func waitGuestLoaded(t *testing.T, pid int) {
 // the process at pid maps. The runner maps it from a private mount of that
 // one file, where its path is "/": it is found by device and inode.
 func artifactMapped(pid int) (string, bool) {
+	return artifactMappedFrom(pid, cacheDir)
+}
+
+// artifactMappedFrom is artifactMapped for the wasm cache at cache.
+func artifactMappedFrom(pid int, cache string) (string, bool) {
 	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {
 		return "", false
 	}
-	artifacts, _ := filepath.Glob(filepath.Join(cacheDir, "*.cwasm"))
+	artifacts, _ := filepath.Glob(filepath.Join(cache, "*.cwasm"))
 	for _, a := range artifacts {
 		var st syscall.Stat_t
 		if syscall.Stat(a, &st) != nil {

@@ -248,7 +248,7 @@ func assertNoLeaks(t *testing.T, e *env, prefix, dir string, caches []string) st
 		{"state", states},
 		{"cgroups", cgroupsNamed(t, prefix)},
 		{"mounts", mountsMentioning(t, prefix, e.root+"/", dir+"/")},
-		// Including wasm runners, which map an artifact of a cache in dir.
+		// Including wasm runners, by the cgroups that name their ids.
 		{"processes", processesMentioning(prefix, e.root+"/", dir+"/")},
 		{"cachetmp", cacheTemps},
 	}
