@@ -11,6 +11,7 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/wrunc/wrunc/lockfile"
@@ -59,9 +60,14 @@ func (r *Runtime) statusOf(c *libcontainer.Container, locked bool) (status, erro
 		return s, nil
 	}
 	// libcontainer tells created from running by the exec fifo alone.
-	if waiting, err := r.initAwaitsStart(c); err != nil {
-		return s, err
-	} else if !waiting {
+	waiting, err := r.initAwaitsStart(c)
+	if err != nil {
+		// Cannot tell (the init exited just now, or the kernel's fdinfo
+		// shows no inodes): libcontainer's answer.
+		logrus.Debugf("whether %s waits for a start: %v", c.ID(), err)
+		waiting = true
+	}
+	if !waiting {
 		// Unless the init died meanwhile and its pid was reused.
 		if st, err = c.Status(); err != nil {
 			return s, fmt.Errorf("status of %s: %w", c.ID(), err)
@@ -167,7 +173,7 @@ func fileOfFD(path string) (openFile, error) {
 		return openFile{}, err
 	}
 	if of.mount == "" || of.inode == "" {
-		return openFile{}, fmt.Errorf("%s: no mnt_id or ino (kernel older than 5.14?)", path)
+		return openFile{}, fmt.Errorf("%s: no mnt_id or ino (an older kernel?)", path)
 	}
 	return of, nil
 }
