@@ -164,7 +164,6 @@ func (r *Runtime) List() ([]*State, error) {
 			}
 		}
 	}
-	tidyOwnDir(r.Root)
 	return states, nil
 }
 

@@ -97,8 +97,8 @@ func (l *idLock) releaseGone() {
 }
 
 // pending is what a create records before libcontainer makes any cgroup, so
-// that if wrunc is killed before the container's state is saved, `delete
-// --force` can still find and remove the cgroups it made. (Killed before the
+// that if wrunc is killed before the container's state is saved, `delete`
+// can still find and remove the cgroups it made. (Killed before the
 // record exists, a create leaves at most an empty state directory.)
 // The record also says what `state` and `list` show of such a leftover.
 type pending struct {
