@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -27,7 +28,6 @@ func TestCreateKilledBeforeHandoff(t *testing.T) {
 	rootfs := e.guestRootfs(false, "probe.wasm")
 	cache := t.TempDir()
 	unlock := lockCacheEntry(t, e, filepath.Join(rootfs, "probe.wasm"), cache)
-	defer unlock()
 	id := e.newID()
 	bundle := e.bundle(withRootfs(rootfs), wasmHandler, withArgs("/probe.wasm", "sleep", "100"))
 	create := e.background("--cache-dir", cache, "create", "--bundle", bundle, id)
@@ -66,8 +66,9 @@ func TestCreateKilledBeforeHandoff(t *testing.T) {
 }
 
 // lockCacheEntry takes the lock of module's entry in the wasm cache at dir,
-// as a create compiling it holds it, and returns its release. The entry's
-// name is learnt from a precompile into a cache of its own.
+// as a create compiling it holds it, and returns its release (which the
+// test's end calls too). The entry's name is learnt from a precompile into
+// a cache of its own.
 func lockCacheEntry(t *testing.T, e *env, module, dir string) (unlock func()) {
 	t.Helper()
 	scratch := t.TempDir()
@@ -84,7 +85,9 @@ func lockCacheEntry(t *testing.T, e *env, module, dir string) (unlock func()) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	return func() { f.Close() }
+	unlock = sync.OnceFunc(func() { f.Close() })
+	t.Cleanup(unlock)
+	return unlock
 }
 
 // TestStartKilledAfterFifo does what a start killed at its worst moment
