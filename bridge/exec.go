@@ -132,11 +132,8 @@ func execEntrypoint(c *libcontainer.Container, p *specs.Process) (*handler.Entry
 		logrus.Debugf("exec in wasm container %s: %v", c.ID(), err)
 		return nil, nil
 	}
-	switch ep.Format {
-	case handler.CoreModule, handler.WatText:
+	if _, ok := artifactKind(ep.Format); ok {
 		return ep, nil
-	case handler.Component:
-		return nil, fmt.Errorf("exec %s: %s is a wasm component: components are not supported yet", c.ID(), ep.ContainerPath)
 	}
 	return nil, nil
 }

@@ -18,14 +18,11 @@ func (r *Runtime) Precompile(path string) (string, error) {
 		return "", err
 	}
 	defer src.Close()
-	switch format {
-	case handler.CoreModule, handler.WatText:
-	case handler.Component:
-		return "", fmt.Errorf("precompile %s: a wasm component: components are not supported yet", name)
-	default:
-		return "", fmt.Errorf("precompile %s: not a wasm module", name)
+	kind, ok := artifactKind(format)
+	if !ok {
+		return "", fmt.Errorf("precompile %s: not a wasm module or component", name)
 	}
-	f, err := r.Cache.Artifact(src, name, format == handler.WatText)
+	f, err := r.Cache.Artifact(src, name, kind)
 	if err != nil {
 		return "", err
 	}

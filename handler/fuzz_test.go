@@ -63,7 +63,7 @@ func FuzzSelect(f *testing.F) {
 			}
 		case Wasm:
 			ep := d.Entrypoint
-			if ep == nil || (ep.Format != CoreModule && ep.Format != WatText) {
+			if ep == nil || (ep.Format != CoreModule && ep.Format != WatText && ep.Format != Component) {
 				t.Fatalf("wasm decision with entrypoint %+v", ep)
 			}
 			if ep.HostPath != filepath.Join(rootfs, ep.ContainerPath) || !strings.HasPrefix(ep.HostPath, rootfs+"/") {

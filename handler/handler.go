@@ -101,8 +101,6 @@ func Select(spec *specs.Spec, rootfs string) (Decision, error) {
 	}
 	name := displayName(p.Args[0], ep)
 	switch ep.Format {
-	case Component:
-		return Decision{}, fmt.Errorf("%s: entrypoint %s is a wasm component: components are not supported yet", req, name)
 	case NotWasm:
 		if req.mode == force {
 			return Decision{}, fmt.Errorf("%s: entrypoint %s is not a wasm module (%s)", req, name, describe(header))

@@ -195,6 +195,9 @@ func TestSelect(t *testing.T) {
 
 		{name: "variant=compat", ann: map[string]string{variant: "compat"}, args0: "/hello.wasm", kind: Wasm, want: "/hello.wasm"},
 		{name: "variant=compat on wat", ann: map[string]string{variant: "compat"}, args0: "/app.wat", kind: Wasm, want: "/app.wat"},
+		{name: "variant=compat on component", ann: map[string]string{variant: "compat"}, args0: "/comp.wasm", kind: Wasm, want: "/comp.wasm"},
+		{name: "compat-smart on component", ann: map[string]string{variant: "compat-smart"}, args0: "/comp.wasm", kind: Wasm, want: "/comp.wasm"},
+		{name: "wasm-smart on component", ann: map[string]string{handler: "wasm-smart"}, args0: "/comp.wasm", kind: Wasm, want: "/comp.wasm"},
 		{name: "variant=compat via PATH", ann: map[string]string{variant: "compat"}, args0: "tool", env: []string{"PATH=/usr/bin:/bin"}, kind: Wasm, want: "/usr/bin/tool"},
 		{name: "variant=compat-smart on wasm", ann: map[string]string{variant: "compat-smart"}, args0: "/hello.wasm", kind: Wasm, want: "/hello.wasm"},
 		{name: "variant=compat-smart sidecar", ann: map[string]string{variant: "compat-smart"}, args0: "/bin/sh", kind: Native},
@@ -225,8 +228,6 @@ func TestSelect(t *testing.T) {
 		{name: "wasm not in PATH", ann: map[string]string{handler: "wasm"}, args0: "hello.wasm", env: []string{"PATH=/usr/bin:/bin"}, err: "run.oci.handler=wasm: entrypoint hello.wasm: not found in PATH=/usr/bin:/bin"},
 		{name: "compat with empty args", ann: map[string]string{variant: "compat"}, process: &specs.Process{}, err: "module.wasm.image/variant=compat: process.args is empty, no entrypoint to run"},
 		{name: "compat-smart with no process", ann: map[string]string{variant: "compat-smart"}, err: "module.wasm.image/variant=compat-smart: process.args is empty, no entrypoint to run"},
-		{name: "compat on component", ann: map[string]string{variant: "compat"}, args0: "/comp.wasm", err: "module.wasm.image/variant=compat: entrypoint /comp.wasm is a wasm component: components are not supported yet"},
-		{name: "wasm-smart on component", ann: map[string]string{handler: "wasm-smart"}, args0: "/comp.wasm", err: "run.oci.handler=wasm-smart: entrypoint /comp.wasm is a wasm component: components are not supported yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := &specs.Spec{Annotations: tc.ann, Process: tc.process}

@@ -3,6 +3,9 @@
 set -euo pipefail
 packages=(build-essential pkg-config libseccomp-dev busybox-static wabt runc jq bc criu
 	podman conmon buildah skopeo containerd)
+# The test components' tools (testdata/components) run on Node.js; a host
+# with a Node.js of its own (and its npm) keeps it.
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,11 @@
 #!/bin/sh
-# Builds the test guests into OUTDIR: the Go ones for wasip1 as NAME.wasm, and
-# each wat/NAME.wat both as NAME.wasm (wat2wasm) and as the NAME.wat text.
+# Builds the test guests into OUTDIR: the Go ones for wasip1 as NAME.wasm,
+# each wat/NAME.wat both as NAME.wasm (wat2wasm) and as the NAME.wat text,
+# and the test components (components/build.mjs): some of those adapted
+# into wasi:cli/command components as NAME.component.wasm, and a JavaScript
+# one, hello-js.component.wasm. The npm tools the components need, pinned
+# in components/package-lock.json, are installed into components/node_modules
+# once per change of the lock file.
 # Usage: testdata/build.sh OUTDIR
 set -eu
 out=${1:?usage: build.sh OUTDIR}
@@ -16,3 +21,14 @@ for wat in "$src"/wat/*.wat; do
 	wat2wasm --enable-multi-memory -o "$out/$name.wasm" "$wat"
 	cp "$wat" "$out/$name.wat"
 done
+
+# Test packages build their guests at once: one installs, the others wait.
+components="$src/components"
+flock "$components/package-lock.json" sh -c '
+	cd "$1"
+	if ! cmp -s package-lock.json node_modules/.wrunc-installed; then
+		npm ci --no-audit --no-fund --loglevel=error >&2
+		cp package-lock.json node_modules/.wrunc-installed
+	fi
+	node build.mjs "$2" hello probe trap spin
+' sh "$components" "$out"

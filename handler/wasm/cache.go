@@ -60,8 +60,9 @@ const (
 )
 
 // compileFunc is a seam for tests to count compilations: it compiles module
-// (name is for messages) for the entry at entry (its path without suffix).
-type compileFunc func(module []byte, name, entry string) ([]byte, error)
+// of kind (a binary: WatText's is converted already; name is for messages)
+// for the entry at entry (its path without suffix).
+type compileFunc func(module []byte, kind Kind, name, entry string) ([]byte, error)
 
 // Artifact is a precompiled module, open for a runner.
 type Artifact struct {
@@ -94,21 +95,29 @@ func (a *Artifact) Close() error {
 	return errors.Join(a.Commit(), a.File.Close())
 }
 
-// Artifact returns the precompiled artifact for the module read from src (a
-// .wasm core module, or .wat text when wat is true), compiling it on a miss.
-// The caller opens src, safely within the container's rootfs. Errors call
-// the module name: the path the container sees, not where its rootfs is on
-// the host.
-func (c *Cache) Artifact(src *os.File, name string, wat bool) (*Artifact, error) {
-	return c.artifact(src, name, wat, c.compileBounded)
+// Kind is what a module file holds.
+type Kind int
+
+const (
+	CoreModule Kind = iota // a core module, binary (.wasm)
+	WatText                // a core module in the text format (.wat)
+	Component              // a wasi:cli/command component, binary
+)
+
+// Artifact returns the precompiled artifact for the module of the given
+// kind read from src, compiling it on a miss. The caller opens src, safely
+// within the container's rootfs. Errors call the module name: the path the
+// container sees, not where its rootfs is on the host.
+func (c *Cache) Artifact(src *os.File, name string, kind Kind) (*Artifact, error) {
+	return c.artifact(src, name, kind, c.compileBounded)
 }
 
-func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFunc) (*Artifact, error) {
+func (c *Cache) artifact(src *os.File, name string, kind Kind, compile compileFunc) (*Artifact, error) {
 	if err := checkModuleFile(src, name, c.MaxModuleSize); err != nil {
 		return nil, err
 	}
 	m := c.memo()
-	sum, load, err := c.moduleKey(src, name, wat, m)
+	sum, load, err := c.moduleKey(src, name, kind == WatText, m)
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +136,12 @@ func (c *Cache) artifact(src *os.File, name string, wat bool, compile compileFun
 		if err != nil {
 			return nil, ModuleFacts{}, err
 		}
-		facts, err := moduleFacts(module)
+		facts, err := factsOf(kind, module)
 		if err != nil {
 			return nil, facts, fmt.Errorf("compile %s: %w", name, err)
 		}
 		start := time.Now()
-		artifact, err := compile(module, name, base)
+		artifact, err := compile(module, kind, name, base)
 		if err == nil {
 			// A compile is the one slow step of a wasm create: worth a line
 			// in a debug log, and what tells a miss from a hit.

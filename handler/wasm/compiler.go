@@ -55,7 +55,8 @@ func init() {
 }
 
 // compilerMain is the compiler process: args are its CPU limit in seconds,
-// its memory limit in bytes (0: none) and the module's name for messages.
+// its memory limit in bytes (0: none), what it compiles (compilerKinds) and
+// the module's name for messages.
 func compilerMain(args []string) int {
 	if err := runCompiler(args); err != nil {
 		fmt.Fprint(os.Stderr, strings.TrimSpace(err.Error()))
@@ -65,12 +66,16 @@ func compilerMain(args []string) int {
 }
 
 func runCompiler(args []string) error {
-	if len(args) != 3 {
+	if len(args) != 4 {
 		return errors.New("wrunc's compiler is started by wrunc itself")
 	}
 	cpu, err1 := strconv.ParseUint(args[0], 10, 64)
 	memory, err2 := strconv.ParseUint(args[1], 10, 64)
-	name := args[2]
+	kind, ok := compilerKinds[args[2]]
+	name := args[3]
+	if !ok {
+		err2 = errors.Join(err2, fmt.Errorf("unknown kind %q", args[2]))
+	}
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("compile %s: compiler limits: %w", name, err)
 	}
@@ -92,7 +97,12 @@ func runCompiler(args []string) error {
 	if err != nil {
 		return fmt.Errorf("compile %s: map module: %w", name, err)
 	}
-	artifact, err := compile(NewEngine(), module, name)
+	var artifact []byte
+	if kind == Component {
+		artifact, err = compileComponent(module, name)
+	} else {
+		artifact, err = compile(NewEngine(), module, name)
+	}
 	if err != nil {
 		return err
 	}
@@ -126,6 +136,18 @@ func closeInherited() error {
 		}
 	}
 	return nil
+}
+
+// compilerKinds names, in the compiler's arguments, what it compiles: a
+// module's binary (WatText's is converted before) or a component.
+var compilerKinds = map[string]Kind{kindModule: CoreModule, kindComponent: Component}
+
+// compilerKind is kind's name in compilerKinds.
+func compilerKind(kind Kind) string {
+	if kind == Component {
+		return kindComponent
+	}
+	return kindModule
 }
 
 // exitCPULimit is the compiler's status when its CPU time limit stopped it.
@@ -207,7 +229,7 @@ func mapModule(f *os.File) ([]byte, error) {
 // otherwise compiles it in a compiler process, remembering (in the memo,
 // for the boot) a stop that is the module's own doing. entry is the cache
 // entry's path without suffix.
-func (c *Cache) compileBounded(module []byte, name, entry string) ([]byte, error) {
+func (c *Cache) compileBounded(module []byte, kind Kind, name, entry string) ([]byte, error) {
 	b := c.Limits.forModule(len(module))
 	m := c.memo()
 	key := verdictKey(filepath.Base(entry))
@@ -217,7 +239,7 @@ func (c *Cache) compileBounded(module []byte, name, entry string) ([]byte, error
 		}
 	}
 	logrus.Debugf("compiling %s in a compiler process (%s)", name, b)
-	artifact, err := compileInCompiler(module, name, b)
+	artifact, err := compileInCompiler(module, kind, name, b)
 	var refusal *Refusal
 	if errors.As(err, &refusal) {
 		refusal.Per = c.Limits.CPUPerMiB
@@ -231,7 +253,7 @@ func (c *Cache) compileBounded(module []byte, name, entry string) ([]byte, error
 // compileInCompiler runs one compiler process under b and returns the
 // artifact it wrote, or why there is none: a *Refusal when a limit stopped
 // it.
-func compileInCompiler(module []byte, name string, b bounds) ([]byte, error) {
+func compileInCompiler(module []byte, kind Kind, name string, b bounds) ([]byte, error) {
 	src, err := sealedMemfd("wrunc-module", module)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", name, err)
@@ -246,8 +268,9 @@ func compileInCompiler(module []byte, name string, b bounds) ([]byte, error) {
 	cmd := &exec.Cmd{
 		// The binary this process runs, even if its file was replaced since:
 		// its engine is the one whose fingerprint keys the entry.
-		Path:        "/proc/self/exe",
-		Args:        []string{"wrunc", compilerMarker, strconv.FormatInt(int64(b.cpu/time.Second), 10), strconv.FormatInt(b.memory, 10), name},
+		Path: "/proc/self/exe",
+		Args: []string{"wrunc", compilerMarker, strconv.FormatInt(int64(b.cpu/time.Second), 10), strconv.FormatInt(b.memory, 10),
+			compilerKind(kind), name},
 		Env:         []string{}, // nothing of the caller's environment
 		ExtraFiles:  []*os.File{src},
 		Stdout:      outW,

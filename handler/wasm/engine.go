@@ -1,5 +1,6 @@
-// Package wasm compiles WebAssembly (WASI preview 1) modules on the host, at
-// create time, into a cache of precompiled artifacts. The container's pid 1
+// Package wasm compiles WebAssembly on the host, at create time, into a cache
+// of precompiled artifacts: WASI preview 1 core modules, and WASI 0.2
+// wasi:cli/command components. The container's pid 1
 // (package runner) only maps an artifact and runs it, so compilation never
 // costs time or memory inside the container's cgroup.
 package wasm
@@ -24,7 +25,9 @@ const wasmtimeGoModule = "github.com/bytecodealliance/wasmtime-go/v39"
 // profiler's DWARF mode), and mapping and registering it cost ~0.1 ms of
 // every start of the Go hello (its artifact's .eh_frame is 160 KiB).
 // No interruption checks are compiled in (they cost a Go guest a tenth of
-// its start): a stop signal ends the runner itself, at once.
+// its start): a stop signal ends the runner itself, at once. Components are
+// compiled through the C API with runner/engine.h's new_engine, the same
+// configuration (the component model is on by default).
 func NewEngine() *wasmtime.Engine {
 	cfg := wasmtime.NewConfig()
 	cfg.SetNativeUnwindInfo(false)
@@ -35,7 +38,8 @@ func NewEngine() *wasmtime.Engine {
 // shapes compiled code. wasmtime stamps an artifact with its version, target
 // triple, ISA (CPU feature) flags and compiler settings, so an empty module's
 // artifact captures all of them; the wasmtime-go version is added because
-// wasmtime only records its major version there.
+// wasmtime only records its major version there. The stamp of an empty
+// component covers the engine components are compiled with.
 func engineFingerprint(engine *wasmtime.Engine) (string, error) {
 	empty, err := wasmtime.NewModule(engine, []byte("\x00asm\x01\x00\x00\x00"))
 	if err != nil {
@@ -45,9 +49,15 @@ func engineFingerprint(engine *wasmtime.Engine) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("serialize empty module: %w", err)
 	}
+	componentStamp, err := componentEngineStamp()
+	if err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", wasmtimeGoVersion())
+	fmt.Fprintf(h, "%d\x00", len(stamp))
 	h.Write(stamp)
+	h.Write(componentStamp)
 	return hex.EncodeToString(h.Sum(nil)[:8]), nil
 }
 

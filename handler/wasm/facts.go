@@ -3,6 +3,7 @@ package wasm
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ModuleFacts are what the runner needs to know of a module beyond its
@@ -10,8 +11,9 @@ import (
 // store limits bound each linear memory and each table on its own, so the
 // runner divides the guest's share among them.
 type ModuleFacts struct {
-	Memories uint32 // linear memories the module defines
-	Tables   uint32 // tables the module defines
+	Memories  uint32 // linear memories the module defines (a component: all its core modules)
+	Tables    uint32 // tables the module defines (a component: all its core modules)
+	Component bool   // a wasi:cli/command component, not a core module
 }
 
 // Section ids of the core module binary format.
@@ -19,6 +21,18 @@ const (
 	tableSectionID  = 4
 	memorySectionID = 5
 )
+
+// Section ids of the component binary format that hold code: a core
+// module, a nested component.
+const (
+	coreModuleSectionID = 1
+	componentSectionID  = 4
+)
+
+// maxComponentNesting bounds how deep componentFacts follows nested
+// components (wasmtime's validator allows less), so that the walk's depth
+// is bounded by more than the file's size.
+const maxComponentNesting = 100
 
 var errMalformedModule = errors.New("malformed module")
 
@@ -30,36 +44,90 @@ var errMalformedModule = errors.New("malformed module")
 // link check at create.
 func moduleFacts(module []byte) (ModuleFacts, error) {
 	var facts ModuleFacts
-	if len(module) < 8 || string(module[:4]) != "\x00asm" {
-		return facts, errMalformedModule
+	err := eachSection(module, func(id byte, body moduleReader) (err error) {
+		switch id {
+		case tableSectionID:
+			facts.Tables, err = body.u32()
+		case memorySectionID:
+			facts.Memories, err = body.u32()
+		}
+		return err
+	})
+	return facts, err
+}
+
+// factsOf reads the facts of a module of kind.
+func factsOf(kind Kind, module []byte) (ModuleFacts, error) {
+	if kind == Component {
+		return componentFacts(module)
 	}
-	r := moduleReader{b: module, off: 8}
+	return moduleFacts(module)
+}
+
+// componentFacts adds up the facts of every core module in a component,
+// nested components' included: the memories and tables its instances can
+// define. A core module instantiated twice would define more, and the
+// runner's count limits (the counts given here) refuse that instance. Like
+// moduleFacts, it reads section headers and vector lengths only, before the
+// compile validates the whole component.
+func componentFacts(component []byte) (ModuleFacts, error) {
+	facts := ModuleFacts{Component: true}
+	var walk func(b []byte, depth int) error
+	walk = func(b []byte, depth int) error {
+		if depth > maxComponentNesting {
+			return fmt.Errorf("%w: components nested over %d deep", errMalformedModule, maxComponentNesting)
+		}
+		return eachSection(b, func(id byte, body moduleReader) error {
+			switch id {
+			case coreModuleSectionID:
+				m, err := moduleFacts(body.b)
+				if err != nil {
+					return err
+				}
+				facts.Memories = saturatingAdd(facts.Memories, m.Memories)
+				facts.Tables = saturatingAdd(facts.Tables, m.Tables)
+			case componentSectionID:
+				return walk(body.b, depth+1)
+			}
+			return nil
+		})
+	}
+	return facts, walk(component, 0)
+}
+
+func saturatingAdd(a, b uint32) uint32 {
+	if a > math.MaxUint32-b {
+		return math.MaxUint32
+	}
+	return a + b
+}
+
+// eachSection calls f with the id and body of each section of a core
+// module or component binary, in order.
+func eachSection(binary []byte, f func(id byte, body moduleReader) error) error {
+	if len(binary) < 8 || string(binary[:4]) != "\x00asm" {
+		return errMalformedModule
+	}
+	r := moduleReader{b: binary, off: 8}
 	for r.off < len(r.b) {
 		id, err := r.byte()
 		if err != nil {
-			return facts, err
+			return err
 		}
 		size, err := r.u32()
 		if err != nil {
-			return facts, err
+			return err
 		}
 		if uint64(size) > uint64(len(r.b)-r.off) {
-			return facts, fmt.Errorf("%w: section %d runs past the end", errMalformedModule, id)
+			return fmt.Errorf("%w: section %d runs past the end", errMalformedModule, id)
 		}
 		body := moduleReader{b: r.b[r.off : r.off+int(size)]}
 		r.off += int(size)
-		switch id {
-		case tableSectionID:
-			if facts.Tables, err = body.u32(); err != nil {
-				return facts, err
-			}
-		case memorySectionID:
-			if facts.Memories, err = body.u32(); err != nil {
-				return facts, err
-			}
+		if err := f(id, body); err != nil {
+			return err
 		}
 	}
-	return facts, nil
+	return nil
 }
 
 // moduleReader reads the binary format's bytes and LEB128 integers.

@@ -76,3 +76,62 @@ func FuzzModuleFacts(f *testing.F) {
 		_, _ = moduleFacts(module)
 	})
 }
+
+// section encodes one section of the binary format: id, LEB128 size, body.
+func section(id byte, body []byte) []byte {
+	b := []byte{id}
+	for n := len(body); ; n >>= 7 {
+		if n < 0x80 {
+			b = append(b, byte(n))
+			break
+		}
+		b = append(b, byte(n&0x7f|0x80))
+	}
+	return append(b, body...)
+}
+
+func TestComponentFacts(t *testing.T) {
+	const header = "\x00asm\x0d\x00\x01\x00"
+	module := func(wat string) []byte {
+		m, err := wasmtime.Wat2Wasm(wat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	main := module(`(module (memory 1) (table 1 funcref))`)
+	adapter := module(`(module (table 2 funcref) (table 0 funcref))`)
+	nested := append([]byte(header), section(coreModuleSectionID, module(`(module (memory 1) (memory 1))`))...)
+	component := append([]byte(header), section(coreModuleSectionID, main)...)
+	component = append(component, section(coreModuleSectionID, adapter)...)
+	component = append(component, section(componentSectionID, nested)...)
+	component = append(component, section(0, []byte("\x04name"))...)
+
+	want := ModuleFacts{Memories: 3, Tables: 3, Component: true}
+	if got, err := componentFacts(component); err != nil || got != want {
+		t.Errorf("componentFacts = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := componentFacts(component[:len(component)-2]); !errors.Is(err, errMalformedModule) {
+		t.Errorf("componentFacts of a truncated component: %v, want a malformed module", err)
+	}
+	deep := []byte(header)
+	for range maxComponentNesting + 1 {
+		deep = append([]byte(header), section(componentSectionID, deep)...)
+	}
+	if _, err := componentFacts(deep); !errors.Is(err, errMalformedModule) {
+		t.Errorf("componentFacts of components nested %d deep: %v, want refused", maxComponentNesting+1, err)
+	}
+}
+
+func TestComponentFactsOfTestGuests(t *testing.T) {
+	// The Go hello adapted: its own memory and table, and the adapter's
+	// shim and fixup modules' table.
+	component, err := os.ReadFile(filepath.Join(guests, "hello.component.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ModuleFacts{Memories: 1, Tables: 2, Component: true}
+	if got, err := componentFacts(component); err != nil || got != want {
+		t.Errorf("hello.component.wasm: componentFacts = %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -22,24 +22,40 @@ type record struct {
 }
 
 // recordVersion starts every record; a record of another format (an older
-// wrunc's CRC-32C) does not parse, and its entry is compiled again.
-const recordVersion = "wrunc-artifact-2"
+// wrunc's CRC-32C, or one without the artifact's kind) does not parse, and
+// its entry is compiled again.
+const recordVersion = "wrunc-artifact-3"
 
 func recordOf(artifact []byte, facts ModuleFacts) record {
 	return record{size: int64(len(artifact)), sha256: sha256.Sum256(artifact), facts: facts}
 }
 
+// The kind of artifact a record's entry holds, which the runner loads
+// differently.
+const (
+	kindModule    = "module"
+	kindComponent = "component"
+)
+
 func (r record) String() string {
-	return fmt.Sprintf("%s size=%d sha256=%s memories=%d tables=%d\n", recordVersion, r.size,
+	kind := kindModule
+	if r.facts.Component {
+		kind = kindComponent
+	}
+	return fmt.Sprintf("%s kind=%s size=%d sha256=%s memories=%d tables=%d\n", recordVersion, kind, r.size,
 		hex.EncodeToString(r.sha256[:]), r.facts.Memories, r.facts.Tables)
 }
 
 // parseRecord accepts exactly what String writes.
 func parseRecord(s string) (record, error) {
 	var r record
-	var sum string
-	_, err := fmt.Sscanf(s, recordVersion+" size=%d sha256=%64s memories=%d tables=%d\n",
-		&r.size, &sum, &r.facts.Memories, &r.facts.Tables)
+	var kind, sum string
+	_, err := fmt.Sscanf(s, recordVersion+" kind=%s size=%d sha256=%64s memories=%d tables=%d\n",
+		&kind, &r.size, &sum, &r.facts.Memories, &r.facts.Tables)
+	r.facts.Component = kind == kindComponent
+	if err == nil && kind != kindModule && kind != kindComponent {
+		err = fmt.Errorf("unknown kind %q", kind)
+	}
 	if err == nil {
 		var b []byte
 		if b, err = hex.DecodeString(sum); err == nil && len(b) == sha256.Size {

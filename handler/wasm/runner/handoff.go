@@ -39,12 +39,20 @@ func NewHandoff() (*Handoff, error) {
 // ContainerEnd is the runner's end, for the process's ExtraFiles.
 func (h *Handoff) ContainerEnd() *os.File { return h.container }
 
-// Send hands artifact to the runner, with the facts of its module (struct
-// runner_handoff in runner.h). The caller keeps artifact open until the
+// Send hands artifact to the runner, with the facts of its module and
+// whether it is a component (struct runner_handoff in runner.h). The caller keeps artifact open until the
 // message is queued, which it is when Send returns.
 func (h *Handoff) Send(artifact *os.File, facts wasm.ModuleFacts) error {
+	var component uint32
+	if facts.Component {
+		component = 1
+	}
 	msg := binary.NativeEndian.AppendUint32(nil, facts.Memories)
 	msg = binary.NativeEndian.AppendUint32(msg, facts.Tables)
+	msg = binary.NativeEndian.AppendUint32(msg, component)
+	if len(msg) != handoffSize {
+		return fmt.Errorf("hand the wasm artifact to the runner: message of %d bytes, the runner reads %d", len(msg), handoffSize)
+	}
 	if err := unix.Sendmsg(int(h.host.Fd()), msg, unix.UnixRights(int(artifact.Fd())), nil, 0); err != nil {
 		return fmt.Errorf("hand the wasm artifact to the runner: %w", err)
 	}

@@ -25,21 +25,11 @@
 #include <wasi.h> // not found? `make headers` copies it from wasmtime-go
 #include <wasmtime.h>
 
+#include "engine.h"
 #include "runner.h"
+#include "runner_internal.h"
 
-// What a shell reports for SIGABRT, as the wasmtime CLI exits on a trap.
-#define TRAP_STATUS (128 + SIGABRT)
-
-struct options {
-	int handoff_fd;
-	const char *module;    // the module's path in the container, for messages
-	long long guest_memory; // bytes of linear memory the guest may have; 0: no bound
-	bool hide_home;         // HOME in our environment is libcontainer's, not the guest's
-	int guest_argc;
-	char **guest_argv;
-};
-
-static void fail(const char *fmt, ...)
+void fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -59,7 +49,7 @@ static wasm_name_t message_of(wasmtime_error_t *err)
 	return msg;
 }
 
-static void fail_with(const char *what, wasmtime_error_t *err)
+void fail_with(const char *what, wasmtime_error_t *err)
 {
 	wasm_name_t msg = message_of(err);
 	fail("%s: %.*s", what, (int)msg.size, msg.data);
@@ -197,7 +187,7 @@ static void limit_guest(wasmtime_store_t *store, long long guest_memory, const s
 			       -1, facts->tables, facts->memories);
 }
 
-static wasi_config_t *wasi_config(struct options *o, char **envp)
+static wasi_config_t *wasi_config(const struct options *o, char **envp)
 {
 	wasi_config_t *cfg = wasi_config_new();
 	size_t envc = 0, i;
@@ -248,7 +238,7 @@ static wasi_config_t *wasi_config(struct options *o, char **envp)
 // report_failure prints why the guest did not finish and returns the exit
 // status, following the wasmtime CLI: 134 on a trap, 1 when the module could
 // not be started. (A guest's proc_exit never gets here: see proc_exit.)
-static int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap)
+int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap)
 {
 	wasm_name_t msg;
 	int status;
@@ -274,16 +264,18 @@ static int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t
 static wasm_trap_t *proc_exit(void *module, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs,
 			      wasmtime_val_t *results, size_t nresults)
 {
-	uint32_t status = (uint32_t)args[0].of.i32;
+	exit(guest_exit_status(module, (uint32_t)args[0].of.i32));
+}
 
+int guest_exit_status(const char *module, uint32_t status)
+{
 	// wasmtime's range, which keeps 126 and up for the runner's own
 	// statuses (a trap's 134, a signal's 128+n).
 	if (status >= 126) {
-		fprintf(stderr, "wrunc: %s: exit with invalid exit status outside of [0..126): %u\n",
-			(const char *)module, status);
-		exit(1);
+		fprintf(stderr, "wrunc: %s: exit with invalid exit status outside of [0..126): %u\n", module, status);
+		return 1;
 	}
-	exit((int)status);
+	return (int)status;
 }
 
 // define_proc_exit puts proc_exit in place of wasmtime's in the linker.
@@ -305,34 +297,15 @@ static void define_proc_exit(wasmtime_linker_t *linker, const char *module)
 		fail_with("define proc_exit", err);
 }
 
-static int run(struct options *o, char **envp)
+// guest_store returns a store with the guest's WASI (args, env, cwd and /
+// preopened, the container's stdio) and its bound on memories and tables.
+wasmtime_store_t *guest_store(wasm_engine_t *engine, const struct options *o, char **envp,
+			      const struct runner_handoff *facts)
 {
-	// The configuration the host compiles with (wasm.NewEngine, which says
-	// why it differs from wasmtime's default): an artifact only loads into an
-	// engine configured like the one that compiled it, which wasmtime checks.
-	wasm_config_t *config = wasm_config_new();
-	wasmtime_config_native_unwind_info_set(config, false);
-	wasm_engine_t *engine = wasm_engine_new_with_config(config);
-
-	struct runner_handoff facts;
-	int artifact = receive_artifact(o->handoff_fd, &facts);
-	char path[32];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", artifact);
-	wasmtime_module_t *module;
-	wasmtime_error_t *err = wasmtime_module_deserialize_file(engine, path, &module);
-	if (err != NULL)
-		fail_with("load precompiled module", err);
-	// wasmtime keeps a read-only fd of its own on the artifact for its
-	// memory images. Both are on a read-only mount of the artifact alone
-	// (wasm.openReadOnly), so whoever reaches them cannot write the host's
-	// file; and the runner is non-dumpable, so processes of the container
-	// without CAP_SYS_PTRACE cannot even read them through /proc/1.
-	close(artifact);
-
 	wasi_config_t *wasi = wasi_config(o, envp);
 	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
-	wasmtime_context_t *ctx = wasmtime_store_context(store);
-	if ((err = wasmtime_context_set_wasi(ctx, wasi)) != NULL)
+	wasmtime_error_t *err = wasmtime_context_set_wasi(wasmtime_store_context(store), wasi);
+	if (err != NULL)
 		fail_with("configure WASI", err);
 	// The environment is the guest's now; left in ours it would steer the
 	// engine too (RUST_BACKTRACE alone doubles the cost of a guest's exit).
@@ -342,7 +315,16 @@ static int run(struct options *o, char **envp)
 	// thread needs one worker; starting (and, at exit, stopping) the others
 	// costs a quarter of a Go guest's run.
 	setenv("TOKIO_WORKER_THREADS", "1", 1);
-	limit_guest(store, o->guest_memory, &facts);
+	limit_guest(store, o->guest_memory, facts);
+	return store;
+}
+
+static int run_module(wasm_engine_t *engine, const wasmtime_module_t *module, const struct options *o, char **envp,
+		      const struct runner_handoff *facts)
+{
+	wasmtime_store_t *store = guest_store(engine, o, envp, facts);
+	wasmtime_context_t *ctx = wasmtime_store_context(store);
+	wasmtime_error_t *err;
 
 	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
 	if ((err = wasmtime_linker_define_wasi(linker)) != NULL)
@@ -363,6 +345,33 @@ static int run(struct options *o, char **envp)
 	if (err != NULL || trap != NULL)
 		return report_failure(o->module, err, trap);
 	return 0;
+}
+
+static int run(struct options *o, char **envp)
+{
+	// The configuration the host compiles with: an artifact only loads
+	// into an engine configured like the one that compiled it, which
+	// wasmtime checks.
+	wasm_engine_t *engine = new_engine();
+	struct runner_handoff facts;
+	int artifact = receive_artifact(o->handoff_fd, &facts);
+	char path[32];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", artifact);
+	wasmtime_module_t *module = NULL;
+	wasmtime_component_t *component = NULL;
+	wasmtime_error_t *err = facts.component ? wasmtime_component_deserialize_file(engine, path, &component)
+						: wasmtime_module_deserialize_file(engine, path, &module);
+	if (err != NULL)
+		fail_with(facts.component ? "load precompiled component" : "load precompiled module", err);
+	// wasmtime keeps a read-only fd of its own on the artifact for its
+	// memory images. Both are on a read-only mount of the artifact alone
+	// (wasm.openReadOnly), so whoever reaches them cannot write the host's
+	// file; and the runner is non-dumpable, so processes of the container
+	// without CAP_SYS_PTRACE cannot even read them through /proc/1.
+	close(artifact);
+	if (facts.component)
+		return run_component(engine, component, o, envp, &facts);
+	return run_module(engine, module, o, envp, &facts);
 }
 
 __attribute__((constructor)) static void wrunc_wasm_runner(int argc, char **argv, char **envp)

@@ -28,6 +28,9 @@ import (
 // Marker is argv[1] of a container process that runs a wasm module.
 const Marker = C.RUNNER_MARKER
 
+// handoffSize is the size of the message Handoff.Send writes.
+const handoffSize = C.sizeof_struct_runner_handoff
+
 // Memory the runner keeps for itself out of the container's limit: wasmtime's
 // structures (a few MiB), the guest's stacks, and the page cache of files the
 // guest writes, which the kernel charges to the container too. See

@@ -8,11 +8,13 @@
 #define RUNNER_MARKER "wrunc-wasm-runner"
 
 // What the runner receives with the artifact's fd over the handoff socket
-// (runner.Handoff.Send writes it, in the machine's byte order): the facts
-// of the module it needs to bound the guest's memories and tables in total.
+// (runner.Handoff.Send writes it, in the machine's byte order): what the
+// artifact is, and the facts of the module it needs to bound the guest's
+// memories and tables in total (for a component, of all its core modules).
 struct runner_handoff {
-	uint32_t memories; // linear memories the module defines
-	uint32_t tables;   // tables the module defines
+	uint32_t memories;  // linear memories the module defines
+	uint32_t tables;    // tables the module defines
+	uint32_t component; // 1: a wasi:cli/command component, 0: a core module
 };
 
 #endif

@@ -28,7 +28,11 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 		t.Fatal(err)
 	}
 	defer src.Close()
-	artifact, err := cache.Artifact(src, "/"+module, false)
+	kind := wasm.CoreModule
+	if strings.HasSuffix(module, ".component.wasm") {
+		kind = wasm.Component
+	}
+	artifact, err := cache.Artifact(src, "/"+module, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +174,9 @@ func TestRunStopSignals(t *testing.T) {
 		// survives exec.
 		{"Go sleep, SIGINT inherited ignored", ignoring(t, "INT", guestCmd(t, "probe.wasm", nil, "sleep", "100")), syscall.SIGINT, true},
 		{"Go loop, SIGTERM inherited ignored", ignoring(t, "TERM", guestCmd(t, "probe.wasm", nil, "spin")), syscall.SIGTERM, true},
+		{"component wasm loop", guestCmd(t, "spin.component.wasm", nil), syscall.SIGTERM, false},
+		{"component Go sleep", guestCmd(t, "probe.component.wasm", nil, "sleep", "100"), syscall.SIGTERM, true},
+		{"component Go loop, SIGINT", guestCmd(t, "probe.component.wasm", nil, "spin"), syscall.SIGINT, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, err := tc.cmd.StdoutPipe()
