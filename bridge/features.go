@@ -28,6 +28,10 @@ func Features(version, commit string) *features.Features {
 			"io.github.wrunc.version":  version,
 			"io.github.wrunc.commit":   commit,
 			"io.github.wrunc.handlers": fmt.Sprintf("%s,%s", handler.Native, handler.Wasm),
+			// What the wasm handler runs: WASI preview 1 command modules
+			// (binary or text), and WASI 0.2 wasi:cli/command components.
+			"io.github.wrunc.wasm.formats": "module,wat,component",
+			"io.github.wrunc.wasm.worlds":  "wasi_snapshot_preview1 command,wasi:cli/command@0.2",
 		},
 		Linux: &features.Linux{
 			Namespaces:   specconv.KnownNamespaces(),

@@ -20,6 +20,7 @@ func TestWasmHandlerSelection(t *testing.T) {
 	// where the default PATH finds it.
 	shared := e.guestRootfs(true, "probe.wasm")
 	copyGuest(t, "hello.wasm", filepath.Join(shared, "usr/local/bin/hello.wasm"))
+	copyGuest(t, "hello.component.wasm", filepath.Join(shared, "hello.component.wasm"))
 	// /app is an absolute symlink to /etc/passwd, a wasm module in this
 	// rootfs but a text file on the host: following it on the host would
 	// make create fail.
@@ -58,6 +59,8 @@ func TestWasmHandlerSelection(t *testing.T) {
 		{"unknown variant value", map[string]string{variantKey: "compat-fast"}, native, shared, "native", "native\n"},
 		{"no annotation", nil, native, shared, "native", "native\n"},
 		{"absolute symlink entrypoint", map[string]string{variantKey: "compat"}, []string{"/app", "args"}, symlinked, "wasm", "/app\nargs\n"},
+		{"pod component app", pod, []string{"/hello.component.wasm"}, shared, "wasm", "hello from wasm\n"},
+		{"handler=wasm-smart component", map[string]string{handlerKey: "wasm-smart"}, []string{"/hello.component.wasm"}, shared, "wasm", "hello from wasm\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,13 +92,21 @@ func TestWasmCreateRejects(t *testing.T) {
 		{"ELF entrypoint", []string{"sh"}, "", []string{compat, "/bin/busybox", "not a wasm module"}},
 		{"missing entrypoint", []string{"/missing.wasm"}, "", []string{compat, "/missing.wasm", "no such file"}},
 		{"garbage .wasm", []string{"/garbage.wasm"}, "not a module\n", []string{compat, "/garbage.wasm", "not a wasm module"}},
-		{"component", []string{"/component.wasm"}, "\x00asm\x0d\x00\x01\x00", []string{compat, "/component.wasm", "component"}},
 		{"unresolvable import", []string{"/badimport.wasm"}, "", []string{"badimport.wasm", "env.foo"}},
+		// Components whose world wrunc cannot provide.
+		{"empty component", []string{"/component.wasm"}, "\x00asm\x0d\x00\x01\x00",
+			[]string{"component /component.wasm exports no wasi:cli/run function (it exports nothing)"}},
+		{"wasi:http proxy component", []string{"/proxy.component.wasm"}, "", []string{
+			"component /proxy.component.wasm exports no wasi:cli/run function (it exports wasi:http/incoming-handler@0.2.0)",
+			"wrunc runs wasi:cli/command components only"}},
+		{"component importing wasi:http", []string{"/needs-http.component.wasm"}, "", []string{
+			"component /needs-http.component.wasm needs what wrunc cannot provide yet",
+			"wasi:http/outgoing-handler@0.2.0", "no wasi:http"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
-			rootfs := e.guestRootfs(true, "badimport.wasm")
+			rootfs := e.guestRootfs(true, "badimport.wasm", "proxy.component.wasm", "needs-http.component.wasm")
 			if c.content != "" {
 				if err := os.WriteFile(filepath.Join(rootfs, c.args[0]), []byte(c.content), 0o755); err != nil {
 					t.Fatal(err)
@@ -103,7 +114,7 @@ func TestWasmCreateRejects(t *testing.T) {
 			}
 			id, bundle := e.newID(), e.bundle(withRootfs(rootfs),
 				withAnnotations(map[string]string{variantKey: "compat"}), withArgs(c.args...))
-			e.mustFail(c.wants, "create", "--bundle", bundle, id)
+			e.mustFailOneLine(c.wants, "create", "--bundle", bundle, id)
 			e.assertNothingLeft(id)
 			if dirs := cgroupsNamed(t, id); len(dirs) > 0 {
 				t.Errorf("leftover cgroups: %v", dirs)
@@ -136,6 +147,17 @@ func TestWasmGuestView(t *testing.T) {
 		{"wat entrypoint", []string{"exit42.wat"}, nil, 42, "exiting", ""},
 		{"end of _start", []string{"hello-wat.wasm"}, nil, 0, "hello from wasm\n", ""},
 		{"trap", []string{"trap.wasm"}, nil, 134, "", "wasm `unreachable` instruction executed"},
+		// The same guests as wasi:cli/command components. The preview 1
+		// adapter turns any exit status but 0 into exit(err), 1.
+		{"component args", []string{"probe.component.wasm", "args", "a b", "", "-x"}, nil, 0, "/probe.component.wasm\nargs\na b\n\n-x\n", ""},
+		{"component env", []string{"probe.component.wasm", "env"}, []specOpt{withEnv(extraEnv...)}, 0,
+			strings.Join(append(defaultSpec().Process.Env, extraEnv...), "\n") + "\n", ""},
+		{"component cwd", []string{"probe.component.wasm", "cwd"}, []specOpt{withCwd("/tmp")}, 0, "/tmp\n", ""},
+		{"component exit 0", []string{"probe.component.wasm", "exit", "0"}, nil, 0, "", ""},
+		{"component exit(err)", []string{"probe.component.wasm", "exit", "42"}, nil, 1, "", ""},
+		{"component trap", []string{"trap.component.wasm"}, nil, 134, "", "wasm `unreachable` instruction executed"},
+		{"JavaScript component", []string{"hello-js.component.wasm", "x"}, nil, 0, "hello from JavaScript: /hello-js.component.wasm x\n", ""},
+		{"JavaScript component exit(err)", []string{"hello-js.component.wasm", "fail"}, nil, 1, "hello from JavaScript: /hello-js.component.wasm fail\n", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,10 +175,16 @@ func TestWasmGuestView(t *testing.T) {
 // TestWasmFilesystem checks that the guest's / is the container's root, with
 // the mount flags libcontainer set on it.
 func TestWasmFilesystem(t *testing.T) {
+	for _, probe := range []string{"probe.wasm", "probe.component.wasm"} {
+		t.Run(probe, func(t *testing.T) { testWasmFilesystem(t, probe) })
+	}
+}
+
+func testWasmFilesystem(t *testing.T, probe string) {
 	t.Run("writable root", func(t *testing.T) {
 		e := newEnv(t)
-		rootfs := e.guestRootfs(false, "probe.wasm")
-		bundle := e.bundle(withRootfs(rootfs), wasmHandler, withArgs("/probe.wasm", "write", "/out.txt", "from the guest"))
+		rootfs := e.guestRootfs(false, probe)
+		bundle := e.bundle(withRootfs(rootfs), wasmHandler, withArgs("/"+probe, "write", "/out.txt", "from the guest"))
 		e.mustRun("run", "--bundle", bundle, e.newID())
 		if got := nodecheck.ReadFile(t, filepath.Join(rootfs, "out.txt")); got != "from the guest" {
 			t.Errorf("rootfs out.txt has %q", got)
@@ -167,14 +195,14 @@ func TestWasmFilesystem(t *testing.T) {
 		volume := t.TempDir()
 		vol := withMounts(specs.Mount{Destination: "/data", Type: "bind", Source: volume, Options: []string{"rbind", "rw"}})
 		// The rootfs needs /data to mount the volume on, being read-only.
-		rootfs := e.guestRootfs(false, "probe.wasm")
+		rootfs := e.guestRootfs(false, probe)
 		if err := os.Mkdir(filepath.Join(rootfs, "data"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		run := func(args ...string) result {
 			t.Helper()
 			bundle := e.bundle(withRootfs(rootfs), withReadonlyRoot(), vol, wasmHandler,
-				withArgs(append([]string{"/probe.wasm"}, args...)...))
+				withArgs(append([]string{"/" + probe}, args...)...))
 			return e.run("run", "--bundle", bundle, e.newID())
 		}
 		// wasmtime reports EROFS to the guest as an I/O error: only the
@@ -260,7 +288,8 @@ func TestWasmInit(t *testing.T) {
 // TestWasmStopSignal checks that TERM stops a guest busy in wasm code, which
 // never returns to the host by itself, and one waiting in a host call.
 func TestWasmStopSignal(t *testing.T) {
-	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}, {"probe.wasm", "sleep", "100"}} {
+	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}, {"probe.wasm", "sleep", "100"},
+		{"spin.component.wasm"}, {"probe.component.wasm", "sleep", "100"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			e := newEnv(t)
 			id := e.newID()
@@ -313,11 +342,18 @@ func TestWasmMemoryLimit(t *testing.T) {
 // a module the cache has never seen compile it once between them, and that
 // each of them runs it.
 func TestWasmConcurrentFirstStarts(t *testing.T) {
+	// The Go hello, as a module and as a component: its compile (~1 s) is
+	// long enough for every start to reach the cache while the first one
+	// is compiling.
+	for _, guest := range []string{"hello.wasm", "hello.component.wasm"} {
+		t.Run(guest, func(t *testing.T) { testWasmConcurrentFirstStarts(t, guest) })
+	}
+}
+
+func testWasmConcurrentFirstStarts(t *testing.T, guest string) {
 	e := newEnv(t)
 	cache := t.TempDir()
-	// The Go hello: its compile (~1 s) is long enough for every start to
-	// reach the cache while the first one is compiling.
-	rootfs := e.guestRootfs(false, "hello.wasm")
+	rootfs := e.guestRootfs(false, guest)
 	const starts = 4
 	var (
 		results [starts]result
@@ -327,7 +363,7 @@ func TestWasmConcurrentFirstStarts(t *testing.T) {
 	)
 	for i := range starts {
 		logs[i] = filepath.Join(t.TempDir(), "log")
-		bundle := e.bundle(withRootfs(rootfs), withReadonlyRoot(), wasmHandler, withArgs("/hello.wasm"))
+		bundle := e.bundle(withRootfs(rootfs), withReadonlyRoot(), wasmHandler, withArgs("/"+guest))
 		id := e.newID()
 		wg.Go(func() {
 			results[i], errs[i] = e.try("--debug", "--log", logs[i], "--cache-dir", cache, "run", "--bundle", bundle, id)
@@ -342,7 +378,7 @@ func TestWasmConcurrentFirstStarts(t *testing.T) {
 		if r := results[i]; r.code != 0 || r.stdout != "hello from wasm\n" {
 			t.Errorf("start %d: %s", i, r)
 		}
-		compiles += strings.Count(nodecheck.ReadFile(t, logs[i]), "compiled /hello.wasm into the wasm cache")
+		compiles += strings.Count(nodecheck.ReadFile(t, logs[i]), "compiled /"+guest+" into the wasm cache")
 	}
 	if compiles != 1 {
 		t.Errorf("%d concurrent first starts compiled the module %d times, want once", starts, compiles)
