@@ -5,10 +5,12 @@
 # are bimodal, as some runs wait on the kernel, and which mode the median
 # lands in shifts between runs of the script):
 #   native run of busybox true, wrunc vs runc; warm wasm hello vs native,
-#   in Go and in wat (no guest runtime: what is left is wrunc's and wasmtime's);
+#   in Go and in wat (no guest runtime: what is left is wrunc's and wasmtime's),
+#   and the Go hello as a wasi:cli/command component;
 #   first start of a never-seen module, beside the compile alone of that
 #   module (one process, wrunc's engine settings, nothing written) and its
-#   warm start; memory of idle wasm containers;
+#   warm start, and the first start of the component; memory of idle wasm
+#   containers;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
 # Usage (as root): [CTR_RUNS=N] scripts/bench.sh [ROUNDS]   (also: make bench)
 set -euo pipefail
@@ -48,7 +50,7 @@ bundle() { # DIR ARGS_JSON ANNOTATIONS_JSON
 		'.process.terminal = false | .process.args = $args | .annotations = $ann | .root.readonly = true' \
 		"$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
 }
-mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/wat/rootfs" "$work/idle/rootfs"
+mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/wat/rootfs" "$work/component/rootfs" "$work/idle/rootfs"
 cp /bin/busybox "$work/busybox/rootfs/bin/"
 bundle "$work/busybox" '["/bin/busybox", "true"]' '{}'
 testdata/build.sh "$work/guests" >/dev/null
@@ -56,6 +58,8 @@ cp "$work/guests/hello.wasm" "$work/wasm/rootfs/"
 bundle "$work/wasm" '["/hello.wasm"]' '{"module.wasm.image/variant": "compat"}'
 cp "$work/guests/hello-wat.wasm" "$work/wat/rootfs/"
 bundle "$work/wat" '["/hello-wat.wasm"]' '{"module.wasm.image/variant": "compat"}'
+cp "$work/guests/hello.component.wasm" "$work/component/rootfs/"
+bundle "$work/component" '["/hello.component.wasm"]' '{"module.wasm.image/variant": "compat"}'
 cp "$work/guests/probe.wasm" "$work/idle/rootfs/"
 bundle "$work/idle" '["/probe.wasm", "sleep", "3600"]' '{"module.wasm.image/variant": "compat"}'
 
@@ -75,16 +79,17 @@ total() { awk '{s += $1} END {printf "%.0f", s}'; }
 # delay (an RCU grace period, a cgroup being freed) slowed down.
 quartile() { sort -n | awk '{v[NR] = $1} END {i = int((NR + 3) / 4); print v[i]}'; }
 
-"${W[@]}" precompile "$work/wasm" "$work/wat" >/dev/null # warm
+"${W[@]}" precompile "$work/wasm" "$work/wat" "$work/component" >/dev/null # warm
 for i in $(seq "$rounds"); do
 	# A new order each round: a run can leave work behind (its cgroup or
 	# memory being freed) that slows whichever command comes next.
-	for c in $(shuf -e native runc wasm wat); do
+	for c in $(shuf -e native runc wasm wat component); do
 		case $c in
 		native) ms "${W[@]}" run --bundle "$work/busybox" "n$i" >>"$work/t.wrunc-native" ;;
 		runc) ms "${R[@]}" run --bundle "$work/busybox" "r$i" >>"$work/t.runc-native" ;;
 		wasm) ms "${W[@]}" run --bundle "$work/wasm" "w$i" >>"$work/t.wrunc-wasm" ;;
 		wat) ms "${W[@]}" run --bundle "$work/wat" "h$i" >>"$work/t.wrunc-wat" ;;
+		component) ms "${W[@]}" run --bundle "$work/component" "c$i" >>"$work/t.wrunc-component" ;;
 		esac
 	done
 done
@@ -94,7 +99,7 @@ done
 # artifact's hand-over): the rest is writing the entry and starting.
 first_rounds=$(( rounds < 10 ? rounds : 10 ))
 for i in $(seq "$first_rounds"); do
-	for c in $(shuf -e first alone niced); do
+	for c in $(shuf -e first alone niced component); do
 		case $c in
 		first)
 			"${W[@]}" cache prune --all >/dev/null
@@ -104,6 +109,10 @@ for i in $(seq "$first_rounds"); do
 		# At the compiler's priority: what the compile costs a node busy
 		# with other work, which it yields to.
 		niced) nice -n 10 "$work/bin/compilealone" "$work/wasm/rootfs/hello.wasm" >>"$work/t.niced" ;;
+		component)
+			"${W[@]}" cache prune --all >/dev/null
+			ms "${W[@]}" run --bundle "$work/component" "fc$i" >>"$work/t.first-component"
+			;;
 		esac
 	done
 done
@@ -115,10 +124,13 @@ native=$(median <"$work/t.wrunc-native") native_q=$(quartile <"$work/t.wrunc-nat
 runc_native=$(median <"$work/t.runc-native") runc_native_q=$(quartile <"$work/t.runc-native")
 wasm=$(median <"$work/t.wrunc-wasm") wasm_q=$(quartile <"$work/t.wrunc-wasm")
 wat=$(median <"$work/t.wrunc-wat") wat_q=$(quartile <"$work/t.wrunc-wat")
+component=$(median <"$work/t.wrunc-component") component_q=$(quartile <"$work/t.wrunc-component")
 first=$(median <"$work/t.first")
 alone=$(median <"$work/t.alone") niced=$(median <"$work/t.niced")
 compiler=$(median <"$work/t.compiler")
+first_component=$(median <"$work/t.first-component")
 module_size=$(stat -c %s "$work/guests/hello.wasm")
+component_size=$(stat -c %s "$work/guests/hello.component.wasm")
 
 # Idle memory: N containers of one module; USS is what each adds alone,
 # PSS shares the common pages (binary, artifact) among them.
@@ -156,11 +168,13 @@ printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: runc $("$runc" --ve
 printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")" "$native_q" "$(ratio "$native_q" "$runc_native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")" "$wasm_q" "$(ratio "$wasm_q" "$native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (wat, no guest runtime): wrunc (vs native)" "$wat" "$(ratio "$wat" "$native")" "$wat_q" "$(ratio "$wat_q" "$native_q")"
+printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go component, warm cache): wrunc (vs native)" "$component" "$(ratio "$component" "$native")" "$component_q" "$(ratio "$component_q" "$native_q")"
 printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) KiB module (median of $first_rounds)" "$first" ""
 printf '%-58s %10s %8s\n' "  compile alone, same module and engine, one process" "$alone" 1.00
 printf '%-58s %10s %8s\n' "  compile alone at nice +10, the compiler's (vs alone)" "$niced" "$(ratio "$niced" "$alone")"
 printf '%-58s %10s %8s\n' "  compile in wrunc's compiler process (vs alone)" "$compiler" "$(ratio "$compiler" "$alone")"
 printf '%-58s %10s %8s\n' "  first start vs compile alone + warm start (target 1.05)" "$(echo "$alone + $wasm" | bc)" "$(ratio "$first" "$(echo "$alone + $wasm" | bc)")"
+printf '%-58s %10s %8s\n' "wasm first start, never-seen $((component_size / 1024)) KiB component (median of $first_rounds)" "$first_component" ""
 printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
 printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"
 printf '%-58s %10s\n' "idle wasm container: RSS per container (KiB)" "$((rss / idle))"
