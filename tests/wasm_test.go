@@ -158,6 +158,7 @@ func TestWasmGuestView(t *testing.T) {
 		{"component trap", []string{"trap.component.wasm"}, nil, 134, "", "wasm `unreachable` instruction executed"},
 		{"JavaScript component", []string{"hello-js.component.wasm", "x"}, nil, 0, "hello from JavaScript: /hello-js.component.wasm x\n", ""},
 		{"JavaScript component exit(err)", []string{"hello-js.component.wasm", "fail"}, nil, 1, "hello from JavaScript: /hello-js.component.wasm fail\n", ""},
+		{"JavaScript component exit-with-code", []string{"hello-js.component.wasm", "exit", "42"}, nil, 42, "hello from JavaScript: /hello-js.component.wasm exit 42\n", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

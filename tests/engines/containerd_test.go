@@ -251,6 +251,8 @@ func TestCtrRun(t *testing.T) {
 		{"native exit status", nativeWorkload, []string{"sh", "-c", "echo out; exit 5"}, 5, "out\n"},
 		{"wasm image CMD", wasmWorkload, nil, 0, "hello from wasm\n"},
 		{"wasm exit status", wasmWorkload, []string{"/probe.wasm", "exit", "42"}, 42, ""},
+		{"Go component", wasmWorkload, []string{"/hello.component.wasm"}, 0, "hello from wasm\n"},
+		{"JavaScript component", wasmWorkload, []string{"/hello-js.component.wasm", "a"}, 0, "hello from JavaScript: /hello-js.component.wasm a\n"},
 		{"compat-smart wasm", smartWasmWorkload, []string{"/probe.wasm", "args", "a"}, 0, "/probe.wasm\nargs\na\n"},
 		{"compat-smart native", smartNativeWorkload, []string{"sh", "-c", "echo native; exit 3"}, 3, "native\n"},
 	} {

@@ -42,7 +42,8 @@ func callCtx(t *testing.T) context.Context {
 
 // TestCRIPodWithWasmApp runs a pod the way a kubelet would, under the
 // runtime handler "wrunc": the pod asks for compat-smart, so its wasm app
-// runs as wasm while the pause sandbox and a busybox sidecar run natively.
+// (a component) runs as wasm while the pause sandbox and a busybox sidecar
+// run natively.
 func TestCRIPodWithWasmApp(t *testing.T) {
 	c := startContainerd(t)
 	cri := dialCRI(t, c)
@@ -109,7 +110,8 @@ func TestCRIPodWithWasmApp(t *testing.T) {
 		}
 		return r.ContainerId
 	}
-	app := start("app", wasmImage, wasmWorkload.waiter)
+	// The app is a component: the Go probe adapted to wasi:cli/command.
+	app := start("app", wasmImage, []string{"/probe.component.wasm", "sleep", "600"})
 	// Unlike nativeWaiter, the sidecar obeys TERM, as a well-behaved one does.
 	sidecar := start("sidecar", busyboxImage, []string{"sh", "-c", `trap 'exit 0' TERM; echo ready; while :; do sleep 1 & wait $!; done`})
 	runcRoot := filepath.Join(c.runcRoot, criNamespace)
@@ -134,6 +136,7 @@ func TestCRIPodWithWasmApp(t *testing.T) {
 		}{
 			{app, wasmWorkload.exec, wasmWorkload.execOut, 0},
 			{app, []string{"/probe.wasm", "exit", "9"}, "", 9},
+			{app, []string{"/hello-js.component.wasm", "x"}, "hello from JavaScript: /hello-js.component.wasm x\n", 0},
 			{sidecar, []string{"sh", "-c", "echo side; exit 3"}, "side\n", 3},
 		} {
 			r, err := cri.ExecSync(callCtx(t), &runtimeapi.ExecSyncRequest{ContainerId: c.id, Cmd: c.cmd, Timeout: 60})

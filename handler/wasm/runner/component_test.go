@@ -42,6 +42,12 @@ func TestRunComponent(t *testing.T) {
 			outcome{0, "hello from JavaScript: hello-js.component.wasm a b c\n", ""}},
 		{"JavaScript exit(err)", runGuest(t, guestCmd(t, "hello-js.component.wasm", nil, "fail")),
 			outcome{1, "hello from JavaScript: hello-js.component.wasm fail\n", ""}},
+		{"JavaScript exit-with-code", runGuest(t, guestCmd(t, "hello-js.component.wasm", nil, "exit", "7")),
+			outcome{7, "hello from JavaScript: hello-js.component.wasm exit 7\n", ""}},
+		// As for a core module's proc_exit, 126 and up are the runner's.
+		{"JavaScript exit-with-code 200", runGuest(t, guestCmd(t, "hello-js.component.wasm", nil, "exit", "200")),
+			outcome{1, "hello from JavaScript: hello-js.component.wasm exit 200\n",
+				"wrunc: /hello-js.component.wasm: exit with invalid exit status outside of [0..126): 200\n"}},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, tc.got, tc.want)
