@@ -22,6 +22,12 @@ for wat in "$src"/wat/*.wat; do
 	cp "$wat" "$out/$name.wat"
 done
 
+# jco 1.35 and its file system binding need Node.js 20 or later.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo none)
+case $node_major in
+none) echo "build.sh: the test components need Node.js 20 or later and npm (scripts/deps.sh)" >&2; exit 1 ;;
+1[0-9] | [0-9]) echo "build.sh: the test components need Node.js 20 or later, not $(node --version)" >&2; exit 1 ;;
+esac
 # Test packages build their guests at once: one installs, the others wait.
 components="$src/components"
 flock "$components/package-lock.json" sh -c '
