@@ -10,7 +10,7 @@ import (
 
 var precompileCommand = &cli.Command{
 	Name:      "precompile",
-	Usage:     "compile wasm modules into the cache ahead of their first container",
+	Usage:     "compile wasm modules and components into the cache ahead of their first container",
 	ArgsUsage: "<file.wasm|file.wat|bundle>...",
 	Action: runtimeAction(1, -1, func(ctx *cli.Context, rt *bridge.Runtime) error {
 		for _, path := range ctx.Args().Slice() {
