@@ -26,14 +26,16 @@ func withUser(uid, gid uint32, extra ...uint32) specOpt {
 // them, run as any user, as native ones do: Kubernetes' restricted Pod
 // Security Standard requires runAsNonRoot.
 func TestWasmAnyUser(t *testing.T) {
-	t.Run("init", func(t *testing.T) {
-		e := newEnv(t)
-		rootfs := e.guestRootfs(false, "probe.wasm")
-		bundle := e.bundle(withRootfs(rootfs), withWritableRootfs(), wasmHandler, withUser(1000, 1000, 2000),
-			withArgs("/probe.wasm", "write", "/tmp/by-guest", "hello"))
-		e.mustRun("run", "--bundle", bundle, e.newID())
-		assertOwner(t, filepath.Join(rootfs, "tmp/by-guest"), 1000, 1000)
-	})
+	for _, probe := range []string{"probe.wasm", "probe.component.wasm"} {
+		t.Run("init "+probe, func(t *testing.T) {
+			e := newEnv(t)
+			rootfs := e.guestRootfs(false, probe)
+			bundle := e.bundle(withRootfs(rootfs), withWritableRootfs(), wasmHandler, withUser(1000, 1000, 2000),
+				withArgs("/"+probe, "write", "/tmp/by-guest", "hello"))
+			e.mustRun("run", "--bundle", bundle, e.newID())
+			assertOwner(t, filepath.Join(rootfs, "tmp/by-guest"), 1000, 1000)
+		})
+	}
 	t.Run("exec", func(t *testing.T) {
 		e := newEnv(t)
 		rootfs := e.guestRootfs(true, "probe.wasm")
@@ -89,8 +91,14 @@ true`
 // it change the node's compile cache: the runner's descriptor and mappings
 // of the artifact lead to a read-only mount of it.
 func TestWasmCacheUnwritable(t *testing.T) {
+	for _, probe := range []string{"probe.wasm", "probe.component.wasm"} {
+		t.Run(probe, func(t *testing.T) { testWasmCacheUnwritable(t, probe) })
+	}
+}
+
+func testWasmCacheUnwritable(t *testing.T, probe string) {
 	e := newEnv(t)
-	id, pid := e.startWasmSleeper(withRootfs(e.guestRootfs(true, "probe.wasm")),
+	id, pid := e.startWasmSleeper(withRootfs(e.guestRootfs(true, probe)), withArgs("/"+probe, "sleep", "100"),
 		withAnnotations(map[string]string{variantKey: "compat-smart"}))
 	artifact := mappedArtifact(t, pid)
 	before, beforeStat := fileHash(t, artifact), statOf(t, artifact)
