@@ -117,14 +117,23 @@ func (f *faults) run(c cycle) error {
 		return err
 	}
 	if killed {
+		ended := false
 		err := f.afterKill("start", c.id, map[specs.ContainerState]func() error{
 			specs.StateCreated: func() error {
 				_, err := f.step(cycle{cache: c.cache}, 0, "start", c.id)
 				return err
 			},
 			specs.StateRunning: func() error { return f.refusedStart(c.id, "already running") },
+			// A start killed after it opened the exec fifo and before it
+			// read the init's word: the init's write fails (EPIPE) and it
+			// exits without running the program, as under runc.
+			specs.StateStopped: func() error {
+				ended = true
+				_, err := f.step(cycle{cache: c.cache}, 0, "delete", c.id)
+				return err
+			},
 		})
-		if err != nil {
+		if err != nil || ended {
 			return err
 		}
 	}
