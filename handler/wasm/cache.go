@@ -486,7 +486,7 @@ func compile(engine *wasmtime.Engine, wasm []byte, path string) ([]byte, error) 
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", path, err)
 	}
-	if err := checkLinkable(engine, module, path); err != nil {
+	if err := checkLinkable(module, path); err != nil {
 		return nil, err
 	}
 	artifact, err := module.Serialize()
@@ -494,44 +494,6 @@ func compile(engine *wasmtime.Engine, wasm []byte, path string) ([]byte, error) 
 		return nil, fmt.Errorf("serialize %s: %w", path, err)
 	}
 	return artifact, nil
-}
-
-// checkLinkable matches the module's imports against the runner's linker,
-// which provides WASI preview 1 only, and requires a WASI command entry point.
-func checkLinkable(engine *wasmtime.Engine, module *wasmtime.Module, path string) error {
-	linker := wasmtime.NewLinker(engine)
-	if err := linker.DefineWasi(); err != nil {
-		return fmt.Errorf("define WASI: %w", err)
-	}
-	store := wasmtime.NewStore(engine)
-	for _, imp := range module.Imports() {
-		var field string
-		if name := imp.Name(); name != nil {
-			field = *name
-		}
-		name := imp.Module() + "." + field
-		provided := linker.Get(store, imp.Module(), field)
-		if provided == nil {
-			return fmt.Errorf("module %s imports %s, which wrunc does not provide", path, name)
-		}
-		if want, have := signature(imp.Type()), signature(provided.Type(store)); want != have {
-			return fmt.Errorf("module %s imports %s as %s, but wrunc provides %s", path, name, want, have)
-		}
-	}
-	for _, exp := range module.Exports() {
-		if exp.Name() == "_start" && signature(exp.Type()) == "func[] -> []" {
-			return nil
-		}
-	}
-	return fmt.Errorf("module %s has no _start function export (only WASI commands can run)", path)
-}
-
-func signature(ty *wasmtime.ExternType) string {
-	ft := ty.FuncType()
-	if ft == nil {
-		return "a non-function"
-	}
-	return fmt.Sprintf("func%v -> %v", ft.Params(), ft.Results())
 }
 
 // openVerified opens an entry's artifact if it matches its record: checked

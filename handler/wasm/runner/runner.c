@@ -28,6 +28,7 @@
 #include "engine.h"
 #include "runner.h"
 #include "runner_internal.h"
+#include "wasi_link.h"
 
 void fail(const char *fmt, ...)
 {
@@ -237,7 +238,7 @@ static wasi_config_t *wasi_config(const struct options *o, char **envp)
 
 // report_failure prints why the guest did not finish and returns the exit
 // status, following the wasmtime CLI: 134 on a trap, 1 when the module could
-// not be started. (A guest's proc_exit never gets here: see proc_exit.)
+// not be started. (A guest's proc_exit never gets here: see wasi_env.c.)
 int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap)
 {
 	wasm_name_t msg;
@@ -256,49 +257,9 @@ int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap)
 	return status;
 }
 
-// proc_exit ends the runner with the guest's status, as the process exit it
-// is. wasmtime's own proc_exit unwinds the guest with an error instead,
-// capturing a backtrace of its frames for the runner to discard: 0.1 ms of
-// every exit of a Go guest, whose runtime always exits through proc_exit.
-// Nothing is left to flush: fd_write is a write(2).
-static wasm_trap_t *proc_exit(void *module, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs,
-			      wasmtime_val_t *results, size_t nresults)
-{
-	exit(guest_exit_status(module, (uint32_t)args[0].of.i32));
-}
-
-int guest_exit_status(const char *module, uint32_t status)
-{
-	// wasmtime's range, which keeps 126 and up for the runner's own
-	// statuses (a trap's 134, a signal's 128+n).
-	if (status >= 126) {
-		fprintf(stderr, "wrunc: %s: exit with invalid exit status outside of [0..126): %u\n", module, status);
-		return 1;
-	}
-	return (int)status;
-}
-
-// define_proc_exit puts proc_exit in place of wasmtime's in the linker.
-static void define_proc_exit(wasmtime_linker_t *linker, const char *module)
-{
-	static const char wasi[] = "wasi_snapshot_preview1", name[] = "proc_exit";
-	wasm_valtype_vec_t params, results;
-	wasm_valtype_t *status = wasm_valtype_new(WASM_I32);
-
-	wasm_valtype_vec_new(&params, 1, &status);
-	wasm_valtype_vec_new_empty(&results);
-	wasm_functype_t *type = wasm_functype_new(&params, &results);
-	wasmtime_linker_allow_shadowing(linker, true);
-	wasmtime_error_t *err = wasmtime_linker_define_func(linker, wasi, sizeof wasi - 1, name, sizeof name - 1,
-							    type, proc_exit, (void *)module, NULL);
-	wasmtime_linker_allow_shadowing(linker, false);
-	wasm_functype_delete(type);
-	if (err != NULL)
-		fail_with("define proc_exit", err);
-}
-
-// guest_store returns a store with the guest's WASI (args, env, cwd and /
-// preopened, the container's stdio) and its bound on memories and tables.
+// guest_store returns a store with wasmtime's WASI for a component (args,
+// env, cwd and / preopened, the container's stdio: WASI 0.2 is wasmtime's)
+// and its bound on memories and tables.
 wasmtime_store_t *guest_store(wasm_engine_t *engine, const struct options *o, char **envp,
 			      const struct runner_handoff *facts)
 {
@@ -319,17 +280,50 @@ wasmtime_store_t *guest_store(wasm_engine_t *engine, const struct options *o, ch
 	return store;
 }
 
+// guest_env returns the guest's environment: exactly process.env, which is
+// ours but for the HOME libcontainer adds when process.env lacks one.
+static char **guest_env(const struct options *o, char **envp, int *envc)
+{
+	size_t n = 0;
+	for (char **e = envp; *e != NULL; e++)
+		n++;
+	char **env = calloc(n + 1, sizeof *env);
+	if (env == NULL)
+		fail("out of memory");
+	*envc = 0;
+	for (char **e = envp; *e != NULL; e++) {
+		if (o->hide_home && strncmp(*e, "HOME=", 5) == 0)
+			continue;
+		env[(*envc)++] = *e;
+	}
+	return env;
+}
+
+// run_module runs a core module with the runner's own WASI (wasi_*.c): for
+// preview 1 and 0 and WasmEdge's sockets, wasmtime is only the engine.
 static int run_module(wasm_engine_t *engine, const wasmtime_module_t *module, const struct options *o, char **envp,
 		      const struct runner_handoff *facts)
 {
-	wasmtime_store_t *store = guest_store(engine, o, envp, facts);
+	struct wasi wasi;
+	int envc;
+	char **env = guest_env(o, envp, &envc);
+	char *cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		fail("get working directory: %s", strerror(errno));
+	if (!wasi_init(&wasi, o->guest_argc, o->guest_argv, envc, env, cwd))
+		fail("set up WASI: %s", strerror(errno));
+	wasi.module = o->module;
+	// The environment is the guest's now; left in ours it would steer the
+	// engine too (RUST_BACKTRACE alone doubles the cost of a guest's exit).
+	clearenv();
+	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
 	wasmtime_context_t *ctx = wasmtime_store_context(store);
+	limit_guest(store, o->guest_memory, facts);
 	wasmtime_error_t *err;
 
 	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
-	if ((err = wasmtime_linker_define_wasi(linker)) != NULL)
+	if ((err = wasi_define_imports(linker, module, &wasi)) != NULL)
 		fail_with("define WASI", err);
-	define_proc_exit(linker, o->module);
 	wasmtime_instance_t instance;
 	wasm_trap_t *trap = NULL;
 	err = wasmtime_linker_instantiate(linker, ctx, module, &instance, &trap);

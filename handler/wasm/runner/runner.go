@@ -14,6 +14,7 @@ package runner
 // this module); every make target that builds this package runs it first.
 
 // #cgo CFLAGS: -I${SRCDIR}/include -O2 -Wall
+// #cgo LDFLAGS: -lcares
 // #include "runner.h"
 import "C"
 

@@ -31,8 +31,7 @@ __attribute__((noreturn)) void fail_with(const char *what, wasmtime_error_t *err
 // and returns the exit status: 134 on a trap, 1 otherwise.
 int report_failure(const char *module, wasmtime_error_t *err, wasm_trap_t *trap);
 
-// guest_exit_status returns the exit status for a guest's own exit with
-// status, or 1 (and says why) for one WASI keeps from guests.
+// guest_exit_status: see wasi_shared.h.
 int guest_exit_status(const char *module, uint32_t status);
 
 // guest_store returns a store with the guest's WASI and memory bound.
