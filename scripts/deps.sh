@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing wrunc needs on a Debian host, as root.
 set -euo pipefail
-packages=(build-essential pkg-config libseccomp-dev libc-ares-dev busybox-static wabt runc jq bc criu
+packages=(build-essential pkg-config libseccomp-dev libc-ares-dev busybox-static wabt clang lld wasi-libc
+	libclang-rt-dev-wasm32 runc jq bc criu
 	podman conmon buildah skopeo containerd)
 # The test components' tools (testdata/components) run on Node.js; a host
 # with a Node.js of its own (and its npm) keeps it.

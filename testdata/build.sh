@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the test guests into OUTDIR: the Go ones for wasip1 as NAME.wasm,
-# each wat/NAME.wat both as NAME.wasm (wat2wasm) and as the NAME.wat text,
+# Builds the test guests into OUTDIR: the Go ones for wasip1 as NAME.wasm, the
+# C ones (c/NAME.c, with Debian's clang and wasi-libc) as NAME.wasm, each
+# wat/NAME.wat both as NAME.wasm (wat2wasm) and as the NAME.wat text,
 # and the test components (components/build.mjs): some of those adapted
 # into wasi:cli/command components as NAME.component.wasm, and a JavaScript
 # one, hello-js.component.wasm. The npm tools the components need, pinned
@@ -11,10 +12,13 @@ set -eu
 out=${1:?usage: build.sh OUTDIR}
 src=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
-for guest in hello probe; do
+for guest in hello probe httpserver httpclient; do
 	# GOFLAGS from the caller (say, the product's build tags) are not meant for guests.
 	(cd "$src" && GOOS=wasip1 GOARCH=wasm GOWORK=off GOFLAGS= \
 		go build -trimpath -o "$out/$guest.wasm" "./$guest")
+done
+for c in "$src"/c/*.c; do
+	clang --target=wasm32-wasi -O2 -Wall -Werror -o "$out/$(basename "$c" .c).wasm" "$c"
 done
 for wat in "$src"/wat/*.wat; do
 	name=$(basename "$wat" .wat)

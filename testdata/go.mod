@@ -3,3 +3,5 @@
 module github.com/wrunc/wrunc/testdata
 
 go 1.26
+
+require github.com/stealthrocket/net v0.2.1
