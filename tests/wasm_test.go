@@ -287,14 +287,19 @@ func TestWasmInit(t *testing.T) {
 }
 
 // TestWasmStopSignal checks that TERM stops a guest busy in wasm code, which
-// never returns to the host by itself, and one waiting in a host call.
+// never returns to the host by itself, and one waiting in a host call, at
+// once (the run's timeout would end a guest that went on waiting).
 func TestWasmStopSignal(t *testing.T) {
 	for _, args := range [][]string{{"probe.wasm", "spin"}, {"spin.wat"}, {"probe.wasm", "sleep", "100"},
-		{"spin.component.wasm"}, {"probe.component.wasm", "sleep", "100"}} {
+		{"spin.component.wasm"}, {"probe.component.wasm", "sleep", "100"},
+		// Waiting in accept (C) and in poll_oneoff (Go's netpoller).
+		{"wasicheck.wasm", "serve", "8080"}, {"httpserver.wasm", "[::]:8080"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			e := newEnv(t)
-			id := e.newID()
-			run := e.background("run", "--bundle", e.wasmBundle(args), id)
+			id, bundle := e.newID(), e.wasmBundle(args)
+			// A large module's first compile is not what this waits for.
+			e.mustRun("precompile", bundle)
+			run := e.background("run", "--bundle", bundle, id)
 			poll(t, "the container to run", func() bool {
 				r := e.run("state", id)
 				return r.code == 0 && strings.Contains(r.stdout, `"running"`)
