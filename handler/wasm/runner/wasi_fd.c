@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -160,7 +161,7 @@ bool wasi_init(struct wasi *w, int argc, char **argv, int envc, char **envv, con
 			errno = ENOMEM;
 			return false;
 		}
-		*f = (struct wasi_fd){.host = i};
+		*f = (struct wasi_fd){.host = i, .shared = true};
 		f->filetype = wasi_filetype_of(i, &f->rights_base, &f->rights_inheriting);
 	}
 	// WASI has no working directory. Go's wasip1 runtime (when PWD is
@@ -195,6 +196,23 @@ static bool is_socket(const struct wasi_fd *f)
 	return f->filetype == WASI_FILETYPE_SOCKET_STREAM || f->filetype == WASI_FILETYPE_SOCKET_DGRAM;
 }
 
+// ready_now emulates non-blocking mode on a shared descriptor: false if a
+// transfer would wait; a write is cut to what a pipe or terminal that polls
+// writable takes at once.
+static bool ready_now(int host, bool write, struct iovec *iov, uint64_t n)
+{
+	struct pollfd p = {.fd = host, .events = write ? POLLOUT : POLLIN};
+	if (poll(&p, 1, 0) == 0)
+		return false;
+	size_t room = PIPE_BUF;
+	for (uint64_t i = 0; i < n; i++) {
+		if (iov[i].iov_len > room)
+			iov[i].iov_len = room;
+		room -= iov[i].iov_len;
+	}
+	return true;
+}
+
 // rw does one scatter/gather transfer and stores its count at nptr.
 static uint32_t rw(struct wasi *w, const struct wasi_mem *m, const uint64_t *args, bool write, bool positioned)
 {
@@ -212,6 +230,8 @@ static uint32_t rw(struct wasi *w, const struct wasi_mem *m, const uint64_t *arg
 		return WASI_EFAULT;
 	if (positioned && offset > INT64_MAX)
 		return WASI_EINVAL;
+	if (f->shared && f->nonblock && !positioned && !ready_now(f->host, write, iov, args[2]))
+		return WASI_EAGAIN;
 	if (positioned)
 		n = write ? pwritev(f->host, iov, (int)args[2], (off_t)offset)
 			  : preadv(f->host, iov, (int)args[2], (off_t)offset);
@@ -252,10 +272,12 @@ uint32_t wasi_fd_close(struct wasi *w, const struct wasi_mem *m, const uint64_t 
 	(void)m;
 	if (f == NULL)
 		return WASI_EBADF;
-	int host = f->host;
+	struct wasi_fd closed = *f;
 	*f = (struct wasi_fd){.host = -1};
+	if (closed.shared)
+		return WASI_ESUCCESS;
 	// Linux frees the fd even when close fails; so does the table.
-	if (close(host) != 0 && errno != EINTR)
+	if (close(closed.host) != 0 && errno != EINTR)
 		return WASI_ERRNO();
 	return WASI_ESUCCESS;
 }
@@ -269,7 +291,8 @@ uint32_t wasi_fd_renumber(struct wasi *w, const struct wasi_mem *m, const uint64
 		return WASI_EBADF;
 	if (from == to)
 		return WASI_ESUCCESS;
-	close(to->host);
+	if (!to->shared)
+		close(to->host);
 	*to = *from;
 	*from = (struct wasi_fd){.host = -1};
 	return WASI_ESUCCESS;
@@ -321,12 +344,12 @@ uint32_t wasi_fd_allocate(struct wasi *w, const struct wasi_mem *m, const uint64
 	return err == 0 ? WASI_ESUCCESS : wasi_errno(err);
 }
 
-static uint16_t fdflags_of(int host)
+static uint16_t fdflags_of(const struct wasi_fd *f)
 {
-	int fl = fcntl(host, F_GETFL);
-	uint16_t flags = 0;
+	int fl = fcntl(f->host, F_GETFL);
+	uint16_t flags = f->nonblock ? WASI_FDFLAG_NONBLOCK : 0;
 	if (fl < 0)
-		return 0;
+		return flags;
 	if (fl & O_APPEND)
 		flags |= WASI_FDFLAG_APPEND;
 	if (fl & O_NONBLOCK)
@@ -348,7 +371,7 @@ uint32_t wasi_fd_fdstat_get(struct wasi *w, const struct wasi_mem *m, const uint
 		return WASI_EFAULT;
 	memset(p, 0, 24);
 	put_u8(p, f->filetype);
-	put_u16(p + 2, fdflags_of(f->host));
+	put_u16(p + 2, fdflags_of(f));
 	put_u64(p + 8, f->rights_base);
 	put_u64(p + 16, f->rights_inheriting);
 	return WASI_ESUCCESS;
@@ -369,11 +392,16 @@ uint32_t wasi_fd_fdstat_set_flags(struct wasi *w, const struct wasi_mem *m, cons
 	int fl = fcntl(f->host, F_GETFL);
 	if (fl < 0)
 		return WASI_ERRNO();
+	// A shared descriptor keeps the mode the container got it in.
+	int kept = f->shared ? fl & O_NONBLOCK : 0;
 	fl &= ~(O_APPEND | O_NONBLOCK);
 	if (flags & WASI_FDFLAG_APPEND)
 		fl |= O_APPEND;
-	if (flags & WASI_FDFLAG_NONBLOCK)
+	if (f->shared)
+		f->nonblock = flags & WASI_FDFLAG_NONBLOCK;
+	else if (flags & WASI_FDFLAG_NONBLOCK)
 		fl |= O_NONBLOCK;
+	fl |= kept;
 	return fcntl(f->host, F_SETFL, fl) == 0 ? WASI_ESUCCESS : WASI_ERRNO();
 }
 

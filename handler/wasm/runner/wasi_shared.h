@@ -138,6 +138,12 @@ struct wasi_fd {
 	uint64_t rights_base, rights_inheriting;
 	const char *preopen;     // the name fd_prestat_dir_name reports, or NULL
 	bool in_root;            // the container's root: absolute symlinks resolve in it
+	// The container's stdio, whose open file descriptions it shares with
+	// whoever started it (a shell's terminal, an engine's pipes): the guest
+	// closes only its own handle, and its non-blocking mode (which every Go
+	// guest sets on stdio) is the runner's, not a flag on the description.
+	bool shared;
+	bool nonblock;
 };
 
 // The guest's WASI state: its descriptors, arguments and environment.

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWasiGroups runs the C guest's check of each group of WASI functions
@@ -190,5 +192,38 @@ func TestWasiEdgeCases(t *testing.T) {
 	}
 	if got, want := runGuest(t, guestCmd(t, "nomemory.wasm", nil)), (outcome{21, "", ""}); got != want {
 		t.Errorf("nomemory.wasm: got %+v, want %+v (EFAULT)", got, want)
+	}
+}
+
+// A Go guest sets its stdio non-blocking; the runner emulates that mode
+// rather than set it on the container's stdio, whose open file descriptions
+// it shares with whoever started it (a shell's terminal would be left
+// non-blocking after the container).
+func TestWasiStdioStaysBlocking(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	cmd := guestCmd(t, "hello.wasm", nil)
+	cmd.Stdin, cmd.Stdout = r, w
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*os.File{r, w} {
+		// Not f.Fd(), which would make it blocking first.
+		var flags int
+		raw, err := f.SyscallConn()
+		if err == nil {
+			err = raw.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+		}
+		if err != nil || flags&unix.O_NONBLOCK != 0 {
+			t.Errorf("%s: flags %#x, %v; want it blocking as it was", f.Name(), flags, err)
+		}
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if line != "hello from wasm\n" {
+		t.Errorf("guest wrote %q, %v", line, err)
 	}
 }
