@@ -166,6 +166,7 @@ func TestWasmNetworkClient(t *testing.T) {
 	files := map[string]string{
 		"etc/hosts":       "127.0.0.1 localhost\n127.0.0.1 web.hosts.test\n",
 		"etc/resolv.conf": "nameserver 127.0.0.1\noptions attempts:1\n",
+		"etc/services":    "# name port/protocol aliases\nhttp 80/tcp www\n",
 	}
 	if err := os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755); err != nil {
 		t.Fatal(err)
@@ -180,10 +181,11 @@ func TestWasmNetworkClient(t *testing.T) {
 	if r := e.run("run", "--bundle", client, e.newID()); r.code != 0 || r.stdout != strings.Repeat("native page\n", 3) {
 		t.Errorf("client: %s\nwant the page three times", r)
 	}
-	for _, name := range []string{"web.hosts.test", "web.dns.test"} {
-		resolve := e.bundle(withRootfs(rootfs), wasmHandler, inNetNS(pid), withArgs("/wasicheck.wasm", "resolve", name))
+	// A service by name, from the container's /etc/services.
+	for _, args := range [][]string{{"web.hosts.test", "80"}, {"web.dns.test", "www"}} {
+		resolve := e.bundle(withRootfs(rootfs), wasmHandler, inNetNS(pid), withArgs(append([]string{"/wasicheck.wasm", "resolve"}, args...)...))
 		if r := e.run("run", "--bundle", resolve, e.newID()); r.code != 0 || r.stdout != "127.0.0.1\n" {
-			t.Errorf("sock_getaddrinfo %s: %s\nwant 127.0.0.1", name, r)
+			t.Errorf("sock_getaddrinfo %s: %s\nwant 127.0.0.1", args, r)
 		}
 	}
 	e.mustRun("kill", web, "KILL")

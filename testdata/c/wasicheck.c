@@ -9,7 +9,8 @@
 //	wasicheck clocks | random | poll | misc
 //	wasicheck sockets    TCP and UDP over 127.0.0.1 and ::1 within the guest
 //	wasicheck serve PORT one TCP connection on [::]:PORT: reads a line, answers "echo LINE"
-//	wasicheck resolve NAME   prints NAME's addresses from sock_getaddrinfo
+//	wasicheck resolve NAME [SERVICE]  prints NAME's addresses from
+//	                     sock_getaddrinfo, for SERVICE (default 80), which must be port 80
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -361,7 +362,7 @@ static int serve(int port)
 	return failures > 0;
 }
 
-static int resolve(const char *name)
+static int resolve(const char *name, const char *service)
 {
 	wasi_addrinfo hints = {.socktype = 2}, res[4];
 	wasi_sockaddr sa[4];
@@ -375,7 +376,7 @@ static int resolve(const char *name)
 	}
 	wasi_addrinfo *first = res;
 	uint32_t n = 0;
-	uint16_t err = we_sock_getaddrinfo(name, (uint32_t)strlen(name), "80", 2, &hints, &first, 4, &n);
+	uint16_t err = we_sock_getaddrinfo(name, (uint32_t)strlen(name), service, (uint32_t)strlen(service), &hints, &first, 4, &n);
 	if (err != 0) {
 		printf("error %u\n", err);
 		return 1;
@@ -414,9 +415,9 @@ int main(int argc, char **argv)
 	else if (strcmp(group, "serve") == 0 && argc > 2)
 		return serve(atoi(argv[2]));
 	else if (strcmp(group, "resolve") == 0 && argc > 2)
-		return resolve(argv[2]);
+		return resolve(argv[2], argc > 3 ? argv[3] : "80");
 	else {
-		fprintf(stderr, "usage: wasicheck files DIR|escape DIR|clocks|random|misc|sockets|serve PORT|resolve NAME\n");
+		fprintf(stderr, "usage: wasicheck files DIR|escape DIR|clocks|random|misc|sockets|serve PORT|resolve NAME [SERVICE]\n");
 		return 2;
 	}
 	if (failures > 0)

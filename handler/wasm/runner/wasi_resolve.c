@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -206,6 +207,40 @@ static uint32_t put_result(const struct wasi_mem *m, uint8_t *p, const struct ar
 	return WASI_ESUCCESS;
 }
 
+// service_port looks a service name up in the container's /etc/services
+// for the socket type (TCP unless it is a datagram one), as glibc does:
+// c-ares would ask glibc's NSS, which would load the rootfs's libraries into
+// the static runner. A number stays as it is.
+static uint32_t service_port(const char *service, int socktype, char *port, size_t size)
+{
+	const char *proto = socktype == SOCK_DGRAM ? "udp" : "tcp";
+	if (service[strspn(service, "0123456789")] == '\0')
+		return WASI_ESUCCESS;
+	FILE *f = fopen("/etc/services", "re");
+	char line[512];
+	uint32_t err = WASI_EAI_SERVICE;
+	while (f != NULL && err != WASI_ESUCCESS && fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "#")] = '\0';
+		char *save, *name = strtok_r(line, " \t\n", &save), *pp = strtok_r(NULL, " \t\n", &save);
+		if (name == NULL || pp == NULL)
+			continue;
+		char *slash = strchr(pp, '/');
+		if (slash == NULL || strcmp(slash + 1, proto) != 0)
+			continue;
+		*slash = '\0';
+		bool match = strcmp(name, service) == 0;
+		for (char *alias; !match && (alias = strtok_r(NULL, " \t\n", &save)) != NULL;)
+			match = strcmp(alias, service) == 0;
+		if (match && strlen(pp) < size) {
+			strcpy(port, pp);
+			err = WASI_ESUCCESS;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return err;
+}
+
 // sock_getaddrinfo(node, node_len, service, service_len, *hints, **res, max_res, *res_len)
 uint32_t wasi_sock_getaddrinfo(struct wasi *w, const struct wasi_mem *m, const uint64_t *args)
 {
@@ -225,6 +260,12 @@ uint32_t wasi_sock_getaddrinfo(struct wasi *w, const struct wasi_mem *m, const u
 		return WASI_EAI_MEMORY;
 	if ((err = hints_of(m, args[4], &hints, &canon)) != WASI_ESUCCESS)
 		return err;
+	char port[8];
+	if (service != NULL && (err = service_port(service, hints.ai_socktype, port, sizeof port)) != WASI_ESUCCESS)
+		return err;
+	if (service != NULL && service[strspn(service, "0123456789")] != '\0')
+		service = port;
+	hints.ai_flags |= ARES_AI_NUMERICSERV;
 	const uint8_t *res = mem_at(m, args[5], 4);
 	if (res == NULL || mem_at(m, args[7], 4) == NULL)
 		return WASI_EFAULT;
