@@ -221,7 +221,8 @@ static uint32_t rw(struct wasi *w, const struct wasi_mem *m, const uint64_t *arg
 	uint64_t offset = positioned ? args[3] : 0, nptr = positioned ? args[4] : args[3];
 	ssize_t n;
 
-	if (f == NULL)
+	// The rights a guest dropped (fd_fdstat_set_rights) hold, as in wasmtime.
+	if (f == NULL || !(f->rights_base & WASI_RIGHT(write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
 		return WASI_EBADF;
 	uint32_t err = wasi_iovecs(m, args[1], args[2], iov);
 	if (err != WASI_ESUCCESS)
@@ -508,9 +509,17 @@ uint32_t wasi_fd_filestat_set_times(struct wasi *w, const struct wasi_mem *m, co
 	return futimens(f->host, ts) == 0 ? WASI_ESUCCESS : WASI_ERRNO();
 }
 
+// seekable returns the guest's fd if it has a position: a directory has
+// none to the guest (its offset is fd_readdir's, by cookie), as in wasmtime.
+static struct wasi_fd *seekable(struct wasi *w, uint64_t fd)
+{
+	struct wasi_fd *f = wasi_fd_get(w, fd);
+	return f != NULL && f->filetype != WASI_FILETYPE_DIRECTORY ? f : NULL;
+}
+
 static uint32_t fd_seek(struct wasi *w, const struct wasi_mem *m, const uint64_t *args, const int whence[3])
 {
-	struct wasi_fd *f = wasi_fd_get(w, args[0]);
+	struct wasi_fd *f = seekable(w, args[0]);
 	if (f == NULL)
 		return WASI_EBADF;
 	if (args[2] > 2)
@@ -538,7 +547,7 @@ uint32_t wasi_unstable_fd_seek(struct wasi *w, const struct wasi_mem *m, const u
 
 uint32_t wasi_fd_tell(struct wasi *w, const struct wasi_mem *m, const uint64_t *args)
 {
-	struct wasi_fd *f = wasi_fd_get(w, args[0]);
+	struct wasi_fd *f = seekable(w, args[0]);
 	if (f == NULL)
 		return WASI_EBADF;
 	if (mem_at(m, args[1], 8) == NULL)

@@ -180,6 +180,10 @@ uint32_t wasi_path_symlink(struct wasi *w, const struct wasi_mem *m, const uint6
 	char target[PATH_MAX], buf[PATH_MAX];
 	struct parent p;
 	uint32_t err = path_of(m, args[0], args[1], target);
+	// A symlink may not point out of its directory's tree by an absolute
+	// target, as in wasmtime (which refuses it as an escape, EPERM).
+	if (err == WASI_ESUCCESS && target[0] == '/')
+		err = WASI_EPERM;
 	if (err == WASI_ESUCCESS)
 		err = open_parent(w, args[2], m, args[3], args[4], buf, &p);
 	if (err != WASI_ESUCCESS)
@@ -328,6 +332,9 @@ static uint32_t open_flags(uint64_t oflags, uint64_t rights, uint64_t fdflags, u
 	if (oflags & OFLAG_DIRECTORY) {
 		if (oflags & (OFLAG_CREAT | OFLAG_TRUNC))
 			return WASI_EINVAL;
+		// A directory is never open for writing: as in wasmtime, asking is EISDIR.
+		if (rights & WASI_RIGHT(WASI_RIGHT_FD_WRITE))
+			return WASI_EISDIR;
 		flags = O_RDONLY | O_DIRECTORY;
 	} else if (write) {
 		flags = read ? O_RDWR : O_WRONLY;

@@ -24,6 +24,8 @@ enum { RIFLAG_PEEK = 1, RIFLAG_WAITALL = 2 };
 enum { ROFLAG_TRUNCATED = 1 };
 enum { SDFLAG_RD = 1, SDFLAG_WR = 2 };
 
+// socket_of returns the host fd of the guest's fd: on any other than a
+// socket, the call fails as the kernel says (ENOTSOCK).
 static uint32_t socket_of(struct wasi *w, uint64_t fd, int *host)
 {
 	struct wasi_fd *f = wasi_fd_get(w, fd);
