@@ -194,6 +194,10 @@ static void check_escape(void)
 		CHECK(err == __WASI_ERRNO_NOTCAPABLE || err == __WASI_ERRNO_EXIST, "path_create_directory %s: %d", escapes[i], err);
 	}
 	CHECK(__wasi_path_remove_directory(3, "..") != 0, "rmdir ..");
+	// A hard link through a symlink that leads out is refused too.
+	CHECK(symlink("../../../../../../etc/passwd", "out") == 0, "symlink out");
+	__wasi_errno_t lerr = __wasi_path_link(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "out", 3, "hard");
+	CHECK(lerr == __WASI_ERRNO_NOTCAPABLE, "path_link following a symlink out: %d", lerr);
 	// The root's own absolute symlinks resolve in the root (fd 4 is /).
 	CHECK(__wasi_path_filestat_get(4, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "proc/self/root/etc", &st) != 0 ||
 		      st.filetype == __WASI_FILETYPE_DIRECTORY,

@@ -133,6 +133,9 @@ static uint32_t open_parent(struct wasi *w, uint64_t fd, const struct wasi_mem *
 	return WASI_ESUCCESS;
 }
 
+static uint32_t open_path(struct wasi *w, const struct wasi_mem *m, uint64_t fd, uint64_t lookup_flags,
+			  uint64_t ptr, uint64_t len, int *out);
+
 static uint32_t done(struct parent *p, int result)
 {
 	int err = errno;
@@ -218,6 +221,15 @@ uint32_t wasi_path_link(struct wasi *w, const struct wasi_mem *m, const uint64_t
 	struct parent old_p, new_p;
 	if (args[1] & ~(uint64_t)LOOKUP_SYMLINK_FOLLOW)
 		return WASI_EINVAL;
+	if (args[1] & LOOKUP_SYMLINK_FOLLOW) {
+		// As for path_filestat_set_times: the followed target must be
+		// beneath the directory too.
+		int fd;
+		uint32_t err = open_path(w, m, args[0], args[1], args[2], args[3], &fd);
+		if (err != WASI_ESUCCESS)
+			return err;
+		close(fd);
+	}
 	uint32_t err = open_parent(w, args[0], m, args[2], args[3], old_buf, &old_p);
 	if (err != WASI_ESUCCESS)
 		return err;
