@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds wrunc, then runs a Linux container (busybox) and a WebAssembly
 # container (a Go program built for wasip1) from bundles made here, each with
-# `wrunc run`, side by side.
+# `wrunc run`, side by side; then a pod of two without an engine: a wasm HTTP
+# server and a native busybox sidecar in its network namespace, fetching
+# from it over localhost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "containers need root: run as root" >&2; exit 1; }
@@ -36,4 +38,26 @@ mkdir -p "$work/wasm/rootfs"
 cp "$work/guests/hello.wasm" "$work/wasm/rootfs/"
 bundle "$work/wasm" '["/hello.wasm"]' '{"module.wasm.image/variant": "compat"}'
 "$wrunc" "${global[@]}" run --bundle "$work/wasm" "demo-wasm-$$"
-echo "== both containers ran and were removed"
+
+echo "== Pod: a wasm HTTP server, and a busybox sidecar in its network namespace"
+mkdir -p "$work/server/rootfs" "$work/sidecar/rootfs/bin"
+cp "$work/guests/httpserver.wasm" "$work/server/rootfs/"
+bundle "$work/server" '["/httpserver.wasm", "[::]:8080"]' '{"module.wasm.image/variant": "compat"}'
+server="demo-server-$$"
+trap '"$wrunc" "${global[@]}" delete -f "$server" 2>/dev/null; rm -rf "$work"' EXIT
+"$wrunc" "${global[@]}" run --detach --bundle "$work/server" "$server" >/dev/null
+pid=$("$wrunc" "${global[@]}" state "$server" | jq .pid)
+cp /bin/busybox "$work/sidecar/rootfs/bin/"
+ln -s busybox "$work/sidecar/rootfs/bin/sh"
+# The sidecar joins the server's network namespace, as a pod's containers
+# join their sandbox's, and brings its loopback up (a pod's network set-up
+# would have).
+bundle "$work/sidecar" '["sh", "-c", "busybox ip link set lo up && until busybox wget -q -O- http://127.0.0.1:8080/from-the-sidecar; do busybox sleep 0.1; done"]' '{}'
+jq --arg ns "/proc/$pid/ns/net" '(.linux.namespaces[] | select(.type == "network")) .path = $ns |
+	.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.effective += ["CAP_NET_ADMIN"] |
+	.process.capabilities.permitted += ["CAP_NET_ADMIN"]' "$work/sidecar/config.json" >"$work/sidecar/config.json.new"
+mv "$work/sidecar/config.json.new" "$work/sidecar/config.json"
+"$wrunc" "${global[@]}" run --bundle "$work/sidecar" "demo-sidecar-$$"
+"$wrunc" "${global[@]}" kill "$server" TERM
+"$wrunc" "${global[@]}" delete -f "$server"
+echo "== all containers ran and were removed"
