@@ -192,3 +192,19 @@ func TestWasmNetworkClient(t *testing.T) {
 	e.waitStatus(web, specs.StateStopped)
 	e.mustRun("delete", web)
 }
+
+// fuzz.wat calls the runner's host functions with random arguments on a
+// memory of random contents, through wasmtime: each run must end with the
+// guest's exit 0, never a crash of the runner. Its rootfs is its own,
+// writable, for the files it creates and removes at random.
+func TestWasmHostCallFuzz(t *testing.T) {
+	for i := range 6 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			e := newEnv(t)
+			bundle := e.wasmBundle([]string{"fuzz.wasm"}, withWritableRootfs())
+			if r := e.run("run", "--bundle", bundle, e.newID()); r.code != 0 {
+				t.Errorf("run: %s\nwant exit 0", r)
+			}
+		})
+	}
+}
