@@ -49,9 +49,17 @@ static uint64_t rnd(void)
 
 // arg is a random argument, often one that means something: a small number
 // (a descriptor, a flag), a pointer into memory, one at its edge, or any.
+// Paths planted in memory at multiples of 64 below 1024 (see scribble),
+// which arguments often point at.
+static const char *const paths[] = {"a", "a/b", "a/", "..", "../x", ".", "l", "l/", "a/../a", "/", "a/b/c", "x\0y"};
+
 static uint64_t arg(char type)
 {
-	switch (rnd() % 6) {
+	switch (rnd() % 9) {
+	case 6:
+	case 7:
+		return 64 * (rnd() % 16);
+	case 8:
 	case 0:
 		return rnd() % 8;
 	case 1:
@@ -69,9 +77,11 @@ static uint64_t arg(char type)
 }
 
 // scribble makes memory hold plausible structures: small numbers and
-// pointers back into it (iovecs, addresses), among random bytes.
+// pointers back into it (iovecs, addresses), and paths, among random bytes.
 static void scribble(void)
 {
+	const char *path = paths[rnd() % (sizeof paths / sizeof paths[0])];
+	memcpy(memory + 64 * (rnd() % 16), path, strlen(path) + 1);
 	for (int i = 0; i < 64; i++) {
 		uint32_t at = (uint32_t)(rnd() % (MEM_SIZE - 8)), v;
 		switch (rnd() % 3) {
