@@ -97,8 +97,10 @@ static uint32_t poll_oneoff(struct wasi *w, const struct wasi_mem *m, const uint
 			}
 			// Every clock counts down on the monotonic one: an absolute
 			// time is converted once, now.
-			int64_t wait = (flags & SUBCLOCK_ABSTIME) ? (int64_t)timeout - clock_now
-								  : (timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout);
+			// (A time past what an int64 holds is never.)
+			int64_t wait = timeout > INT64_MAX		? INT64_MAX
+				       : (flags & SUBCLOCK_ABSTIME) ? (int64_t)timeout - clock_now
+								  : (int64_t)timeout;
 			if (wait < 0)
 				wait = 0;
 			deadlines[i] = now > INT64_MAX - wait ? INT64_MAX : now + wait;
