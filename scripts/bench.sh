@@ -11,8 +11,12 @@
 #   module (one process, wrunc's engine settings, nothing written) and its
 #   warm start, and the first start of the component; memory of idle wasm
 #   containers;
+#   requests per second and p99 latency of one Go HTTP handler built
+#   natively and as wasm, each in a container of wrunc's, loaded with wrk
+#   from inside the container's network namespace;
 #   sequential `ctr run`s of wasm (wrunc) vs native busybox (runc).
-# Usage (as root): [CTR_RUNS=N] scripts/bench.sh [ROUNDS]   (also: make bench)
+# Usage (as root): [CTR_RUNS=N] [RPS_RUNS=N] [RPS_SECONDS=S] [RPS_CONNECTIONS=N]
+#   scripts/bench.sh [ROUNDS]   (also: make bench)
 set -euo pipefail
 # EPOCHREALTIME (see ms) and bc agree on the decimal point only in C.
 export LC_ALL=C
@@ -21,6 +25,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-200}
 idle=${IDLE_CONTAINERS:-10}
 ctr_runs=${CTR_RUNS:-100}
+rps_runs=${RPS_RUNS:-2} rps_seconds=${RPS_SECONDS:-5} rps_connections=${RPS_CONNECTIONS:-32}
 source scripts/deps.sh
 source scripts/bench-containerd.sh
 make -s bin/wrunc
@@ -50,7 +55,8 @@ bundle() { # DIR ARGS_JSON ANNOTATIONS_JSON
 		'.process.terminal = false | .process.args = $args | .annotations = $ann | .root.readonly = true' \
 		"$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
 }
-mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/wat/rootfs" "$work/component/rootfs" "$work/idle/rootfs"
+mkdir -p "$work/busybox/rootfs/bin" "$work/wasm/rootfs" "$work/wat/rootfs" "$work/component/rootfs" "$work/idle/rootfs" \
+	"$work/http-native/rootfs" "$work/http-wasm/rootfs"
 cp /bin/busybox "$work/busybox/rootfs/bin/"
 bundle "$work/busybox" '["/bin/busybox", "true"]' '{}'
 testdata/build.sh "$work/guests" >/dev/null
@@ -62,6 +68,12 @@ cp "$work/guests/hello.component.wasm" "$work/component/rootfs/"
 bundle "$work/component" '["/hello.component.wasm"]' '{"module.wasm.image/variant": "compat"}'
 cp "$work/guests/probe.wasm" "$work/idle/rootfs/"
 bundle "$work/idle" '["/probe.wasm", "sleep", "3600"]' '{"module.wasm.image/variant": "compat"}'
+# One HTTP handler, testdata/httpserver, as wasm (stealthrocket/net's
+# sockets) and as a static Linux binary.
+cp "$work/guests/httpserver.wasm" "$work/http-wasm/rootfs/"
+bundle "$work/http-wasm" '["/httpserver.wasm", "[::]:8080"]' '{"module.wasm.image/variant": "compat"}'
+(cd testdata && CGO_ENABLED=0 GOOS=linux GOWORK=off GOFLAGS= go build -trimpath -o "$work/http-native/rootfs/httpserver" ./httpserver)
+bundle "$work/http-native" '["/httpserver", "[::]:8080"]' '{}'
 
 # ms COMMAND...: wall time of one run in milliseconds (3 decimals). The
 # clock is bash's own: a date(1) to read it would add its start-up, ~1 ms
@@ -74,6 +86,7 @@ ms() {
 }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+met() { [ "$(echo "$1 <= $2 * 1.05" | bc)" = 1 ] && echo met || echo "not met"; }
 total() { awk '{s += $1} END {printf "%.0f", s}'; }
 # quartile: the 25th percentile, the typical time of a run that no stray
 # delay (an RCU grace period, a cgroup being freed) slowed down.
@@ -145,6 +158,45 @@ for i in $(seq "$idle"); do
 done
 for i in $(seq "$idle"); do "${W[@]}" delete -f "idle$i"; done
 
+# Requests per second: each server runs detached in a container with a
+# network namespace of its own; wrk runs from the host inside that namespace
+# (nsenter), so the load stays on the namespace's loopback, as a sidecar's
+# would. After a warm-up of each, the servers' runs alternate.
+serve() { # NAME BUNDLE: starts the server, prints its pid once it listens
+	local pid i
+	"${W[@]}" run -d --bundle "$2" "$1" >/dev/null
+	pid=$("${W[@]}" state "$1" | jq .pid)
+	nsenter --net="/proc/$pid/ns/net" ip link set lo up
+	for i in $(seq 200); do
+		grep -q ':1F90 00000000000000000000000000000000:0000 0A' "/proc/$pid/net/tcp6" && { echo "$pid"; return; }
+		sleep 0.05
+	done
+	echo "bench: $1 does not listen on port 8080" >&2
+	return 1
+}
+load() { # PID SECONDS: wrk's report of a load on the server of PID
+	nsenter --net="/proc/$1/ns/net" wrk -t1 -c"$rps_connections" -d"$2s" --latency http://127.0.0.1:8080/
+}
+# p99 of a wrk report in ms (wrk prints 812.00us, 1.23ms, 1.01s).
+p99() { awk '$1 == "99%" {v = $2; m = (v ~ /us$/) ? 0.001 : (v ~ /ms$/) ? 1 : (v ~ /s$/) ? 1000 : 60000; sub(/[a-z]+$/, "", v); printf "%.3f\n", v * m}'; }
+"${W[@]}" precompile "$work/http-wasm" >/dev/null
+http_native=$(serve http-native "$work/http-native") http_wasm=$(serve http-wasm "$work/http-wasm")
+load "$http_native" 1 >/dev/null
+load "$http_wasm" 1 >/dev/null
+for i in $(seq "$rps_runs"); do
+	for c in $(shuf -e native wasm); do
+		pid=$([ "$c" = native ] && echo "$http_native" || echo "$http_wasm")
+		load "$pid" "$rps_seconds" >"$work/wrk.$c.$i"
+		# A run with errors measures something else: show them.
+		grep -E 'Socket errors|Non-2xx' "$work/wrk.$c.$i" | sed "s/^/bench: $c: /" >&2 || true
+		awk '/^Requests\/sec:/ {print $2}' "$work/wrk.$c.$i" >>"$work/t.rps-$c"
+		p99 <"$work/wrk.$c.$i" >>"$work/t.p99-$c"
+	done
+done
+for c in native wasm; do "${W[@]}" delete -f "http-$c"; done
+rps_native=$(median <"$work/t.rps-native") rps_wasm=$(median <"$work/t.rps-wasm")
+p99_native=$(median <"$work/t.p99-native") p99_wasm=$(median <"$work/t.p99-wasm")
+
 # Sequential `ctr run`s, wasm with wrunc and native busybox with runc,
 # interleaved in a random order, after a warm-up run of each.
 ctr_skipped=$(ctrd_unavailable)
@@ -167,6 +219,7 @@ printf '\n%-58s %10s %8s %10s %8s\n' "benchmark (median of $rounds, ms)" value r
 printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: runc $("$runc" --version | awk 'NR==1{print $3}')" "$runc_native" 1.00 "$runc_native_q" 1.00
 printf '%-58s %10s %8s %10s %8s\n' "native run busybox true: wrunc (vs runc)" "$native" "$(ratio "$native" "$runc_native")" "$native_q" "$(ratio "$native_q" "$runc_native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go, warm cache): wrunc (vs native wrunc)" "$wasm" "$(ratio "$wasm" "$native")" "$wasm_q" "$(ratio "$wasm_q" "$native_q")"
+printf '%-58s %10s %8s %10s %8s\n' "  target: within 5% of native (1.05)" "" "$(met "$wasm" "$native")" "" "$(met "$wasm_q" "$native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (wat, no guest runtime): wrunc (vs native)" "$wat" "$(ratio "$wat" "$native")" "$wat_q" "$(ratio "$wat_q" "$native_q")"
 printf '%-58s %10s %8s %10s %8s\n' "wasm run hello (Go component, warm cache): wrunc (vs native)" "$component" "$(ratio "$component" "$native")" "$component_q" "$(ratio "$component_q" "$native_q")"
 printf '%-58s %10s %8s\n' "wasm first start, never-seen $((module_size / 1024)) KiB module (median of $first_rounds)" "$first" ""
@@ -178,6 +231,11 @@ printf '%-58s %10s %8s\n' "wasm first start, never-seen $((component_size / 1024
 printf '%-58s %10s\n' "idle wasm container: USS per container (KiB)" "$((uss / idle))"
 printf '%-58s %10s\n' "idle wasm container: PSS per container, $idle running (KiB)" "$((pss / idle))"
 printf '%-58s %10s\n' "idle wasm container: RSS per container (KiB)" "$((rss / idle))"
+printf '%-58s %10s %8s %10s %8s\n' "HTTP requests/s, Go handler: native, in wrunc" "$rps_native" 1.00 "" ""
+printf '%-58s %10s %8s %10s %8s\n' "HTTP requests/s, Go handler: wasm, in wrunc (vs native)" "$rps_wasm" "$(ratio "$rps_wasm" "$rps_native")" "" ""
+printf '%-58s %10s %8s\n' "HTTP p99 latency (ms): native" "$p99_native" 1.00
+printf '%-58s %10s %8s\n' "HTTP p99 latency (ms): wasm (vs native)" "$p99_wasm" "$(ratio "$p99_wasm" "$p99_native")"
+printf '%s\n' "  (wrk, 1 thread, $rps_connections connections, median of $rps_runs runs of $rps_seconds s each, alternating)"
 if [ -n "$ctr_skipped" ]; then
 	printf '%s\n' "ctr run wasm (wrunc) vs busybox (runc): skipped, $ctr_skipped"
 else

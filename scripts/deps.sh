@@ -2,7 +2,7 @@
 # Installs what building and testing wrunc needs on a Debian host, as root.
 set -euo pipefail
 packages=(build-essential pkg-config libseccomp-dev libc-ares-dev busybox-static wabt clang lld wasi-libc
-	libclang-rt-dev-wasm32 runc jq bc criu
+	libclang-rt-dev-wasm32 runc jq bc criu wrk
 	podman conmon buildah skopeo containerd)
 # The test components' tools (testdata/components) run on Node.js; a host
 # with a Node.js of its own (and its npm) keeps it.
