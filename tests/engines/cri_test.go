@@ -33,6 +33,17 @@ func dialCRI(t *testing.T, c *containerd) criClient {
 	return criClient{runtimeapi.NewRuntimeServiceClient(conn), runtimeapi.NewImageServiceClient(conn)}
 }
 
+// waitImages waits until the CRI lists each image.
+func (cri criClient) waitImages(t *testing.T, images ...string) {
+	t.Helper()
+	for _, img := range images {
+		eventually(t, "the CRI to list "+img, func() bool {
+			r, err := cri.ImageStatus(callCtx(t), &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: img}})
+			return err == nil && r.Image != nil
+		})
+	}
+}
+
 // callCtx bounds one CRI call.
 func callCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
@@ -47,12 +58,7 @@ func callCtx(t *testing.T) context.Context {
 func TestCRIPodWithWasmApp(t *testing.T) {
 	c := startContainerd(t)
 	cri := dialCRI(t, c)
-	for _, img := range []string{pauseImage, wasmImage, busyboxImage} {
-		eventually(t, "the CRI to list "+img, func() bool {
-			r, err := cri.ImageStatus(callCtx(t), &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: img}})
-			return err == nil && r.Image != nil
-		})
-	}
+	cri.waitImages(t, pauseImage, wasmImage, busyboxImage)
 
 	uid := randomName("pod")
 	podCgroup := filepath.Join(cgroupParent, uid)
@@ -68,52 +74,11 @@ func TestCRIPodWithWasmApp(t *testing.T) {
 			},
 		},
 	}
-	pod, err := cri.RunPodSandbox(callCtx(t), &runtimeapi.RunPodSandboxRequest{Config: podConfig, RuntimeHandler: criHandler})
-	if err != nil {
-		t.Fatalf("RunPodSandbox: %v", err)
-	}
-	sandbox := pod.PodSandboxId
-	t.Cleanup(func() {
-		cri.StopPodSandbox(callCtx(t), &runtimeapi.StopPodSandboxRequest{PodSandboxId: sandbox})
-		cri.RemovePodSandbox(callCtx(t), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: sandbox})
-	})
-	start := func(name, image string, command []string) string {
-		t.Helper()
-		r, err := cri.CreateContainer(callCtx(t), &runtimeapi.CreateContainerRequest{
-			PodSandboxId: sandbox,
-			Config: &runtimeapi.ContainerConfig{
-				Metadata: &runtimeapi.ContainerMetadata{Name: name},
-				Image:    &runtimeapi.ImageSpec{Image: image},
-				Command:  command,
-				LogPath:  name + ".log",
-			},
-			SandboxConfig: podConfig,
-		})
-		if err != nil {
-			t.Fatalf("CreateContainer %s: %v", name, err)
-		}
-		if _, err := cri.StartContainer(callCtx(t), &runtimeapi.StartContainerRequest{ContainerId: r.ContainerId}); err != nil {
-			t.Fatalf("StartContainer %s: %v", name, err)
-		}
-		log := filepath.Join(podConfig.LogDirectory, name+".log")
-		var st *runtimeapi.ContainerStatus
-		eventually(t, name+" to be ready", func() bool {
-			if b, _ := os.ReadFile(log); strings.Contains(string(b), " ready\n") {
-				return true
-			}
-			s, err := cri.ContainerStatus(callCtx(t), &runtimeapi.ContainerStatusRequest{ContainerId: r.ContainerId})
-			st = s.GetStatus()
-			return err == nil && st.State == runtimeapi.ContainerState_CONTAINER_EXITED
-		})
-		if st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED {
-			t.Fatalf("%s exited with %d (%s) before it was ready; its log:\n%s", name, st.ExitCode, st.Message, nodecheck.ReadFile(t, log))
-		}
-		return r.ContainerId
-	}
+	pod := runPod(t, cri, podConfig)
+	sandbox := pod.id
 	// The app is a component: the Go probe adapted to wasi:cli/command.
-	app := start("app", wasmImage, []string{"/probe.component.wasm", "sleep", "600"})
-	// Unlike nativeWaiter, the sidecar obeys TERM, as a well-behaved one does.
-	sidecar := start("sidecar", busyboxImage, []string{"sh", "-c", `trap 'exit 0' TERM; echo ready; while :; do sleep 1 & wait $!; done`})
+	app := pod.start(t, "app", wasmImage, []string{"/probe.component.wasm", "sleep", "600"}, "ready")
+	sidecar := pod.start(t, "sidecar", busyboxImage, sidecarWaiter, "ready")
 	runcRoot := filepath.Join(c.runcRoot, criNamespace)
 
 	t.Run("handlers", func(t *testing.T) {
@@ -218,6 +183,68 @@ func TestCRIPodWithWasmApp(t *testing.T) {
 			c.criDir("root", "sandboxes"), c.criDir("root", "containers"),
 			c.criDir("state", "sandboxes"), c.criDir("state", "containers"))
 	})
+}
+
+// sidecarWaiter, unlike nativeWaiter, obeys TERM, as a well-behaved
+// sidecar does.
+var sidecarWaiter = []string{"sh", "-c", `trap 'exit 0' TERM; echo ready; while :; do sleep 1 & wait $!; done`}
+
+// criPod is a pod sandbox run through the CRI, removed when the test ends.
+type criPod struct {
+	cri    criClient
+	config *runtimeapi.PodSandboxConfig
+	id     string
+}
+
+func runPod(t *testing.T, cri criClient, config *runtimeapi.PodSandboxConfig) *criPod {
+	t.Helper()
+	r, err := cri.RunPodSandbox(callCtx(t), &runtimeapi.RunPodSandboxRequest{Config: config, RuntimeHandler: criHandler})
+	if err != nil {
+		t.Fatalf("RunPodSandbox: %v", err)
+	}
+	p := &criPod{cri: cri, config: config, id: r.PodSandboxId}
+	t.Cleanup(func() {
+		cri.StopPodSandbox(callCtx(t), &runtimeapi.StopPodSandboxRequest{PodSandboxId: p.id})
+		cri.RemovePodSandbox(callCtx(t), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: p.id})
+	})
+	return p
+}
+
+// start creates and starts a container of the pod, and waits until its log
+// has a line ending in ready.
+func (p *criPod) start(t *testing.T, name, image string, command []string, ready string) string {
+	t.Helper()
+	cri := p.cri
+	r, err := cri.CreateContainer(callCtx(t), &runtimeapi.CreateContainerRequest{
+		PodSandboxId: p.id,
+		Config: &runtimeapi.ContainerConfig{
+			Metadata: &runtimeapi.ContainerMetadata{Name: name},
+			Image:    &runtimeapi.ImageSpec{Image: image},
+			Command:  command,
+			LogPath:  name + ".log",
+		},
+		SandboxConfig: p.config,
+	})
+	if err != nil {
+		t.Fatalf("CreateContainer %s: %v", name, err)
+	}
+	if _, err := cri.StartContainer(callCtx(t), &runtimeapi.StartContainerRequest{ContainerId: r.ContainerId}); err != nil {
+		t.Fatalf("StartContainer %s: %v", name, err)
+	}
+	log := filepath.Join(p.config.LogDirectory, name+".log")
+	var st *runtimeapi.ContainerStatus
+	eventually(t, name+" to be ready", func() bool {
+		if b, _ := os.ReadFile(log); strings.Contains(string(b), " "+ready+"\n") {
+			return true
+		}
+		s, err := cri.ContainerStatus(callCtx(t), &runtimeapi.ContainerStatusRequest{ContainerId: r.ContainerId})
+		st = s.GetStatus()
+		return err == nil && st.State == runtimeapi.ContainerState_CONTAINER_EXITED
+	})
+	if st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("%s exited with %d (%s) before it was ready; its log:\n%s", name, st.ExitCode, st.Message, nodecheck.ReadFile(t, log))
+	}
+	return r.ContainerId
 }
 
 // cgroupProcs lists the processes in the cgroup rel and below it, from the
