@@ -32,6 +32,14 @@ type containerd struct {
 
 const criHandler = "wrunc"
 
+// The CNI plugins of Debian's containernetworking-plugins, and the range
+// pods of their own network namespace get their address from: TEST-NET-2,
+// never routed, unlike the VM's own TEST-NET-1.
+const (
+	cniPluginDir = "/usr/lib/cni"
+	podSubnet    = "198.51.100.0/24"
+)
+
 var containerdFixture fixture[*containerd]
 
 // startContainerd returns the suite's containerd, started by the first test
@@ -73,7 +81,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   restrict_oom_score_adj = true
   sandbox_image = %[5]q
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = %[6]q
+    bin_dir = %[10]q
     conf_dir = %[6]q
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = %[7]q
@@ -85,8 +93,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         BinaryName = %[8]q
         Root = %[9]q
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.sock, filepath.Join(dir, "opt"),
-		pauseImage, filepath.Join(dir, "cni"), criHandler, wruncBin, c.runcRoot)
-	if err := writeFiles(dir, map[string]string{"config.toml": config}); err != nil {
+		pauseImage, filepath.Join(dir, "cni"), criHandler, wruncBin, c.runcRoot, cniPluginDir)
+	// Pods of their own network get a point-to-point link to the host
+	// (no bridge, no NAT) with an address from a range of the suite's own.
+	cniConfig := fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "wrunc-tests", "plugins": [{"type": "ptp", "ipMasq": false,
+  "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "dataDir": %q}}]}
+`, podSubnet, filepath.Join(dir, "cni-ipam"))
+	if err := writeFiles(dir, map[string]string{"config.toml": config, "cni/10-wrunc-tests.conflist": cniConfig}); err != nil {
 		return nil, err
 	}
 	logFile, err := os.Create(c.log)

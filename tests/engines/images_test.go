@@ -28,7 +28,7 @@ var images = []struct {
 	flags               []string
 }{
 	{busyboxImage, "FROM scratch\nCOPY rootfs/ /\nCMD [\"sh\"]\n", nil},
-	{wasmImage, "FROM scratch\nCOPY hello.wasm probe.wasm trap.wasm hello.component.wasm probe.component.wasm hello-js.component.wasm /\nCMD [\"/hello.wasm\"]\n",
+	{wasmImage, "FROM scratch\nCOPY hello.wasm probe.wasm trap.wasm httpserver.wasm hello.component.wasm probe.component.wasm hello-js.component.wasm /\nCMD [\"/hello.wasm\"]\n",
 		[]string{"--annotation", variantAnnotation + "=compat"}},
 	{mixedImage, "FROM " + busyboxImage + "\nCOPY probe.wasm /\n", nil},
 	{pauseImage, "FROM scratch\nCOPY pause /\nENTRYPOINT [\"/pause\"]\n", nil},

@@ -35,8 +35,9 @@ var (
 
 // Host paths that the engines create whatever they are configured with
 // (containers/image's blob cache, podman's network run dir, the shims'
-// sockets); the suite removes those it created.
-var engineHostDirs = []string{"/var/lib/containers", "/run/containers", "/run/containerd"}
+// sockets, the CNI library's cache of results); the suite removes those it
+// created.
+var engineHostDirs = []string{"/var/lib/containers", "/run/containers", "/run/containerd", "/var/lib/cni"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
