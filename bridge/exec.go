@@ -132,8 +132,8 @@ func execEntrypoint(c *libcontainer.Container, p *specs.Process) (*handler.Entry
 		logrus.Debugf("exec in wasm container %s: %v", c.ID(), err)
 		return nil, nil
 	}
-	if _, ok := artifactKind(ep.Format); ok {
-		return ep, nil
+	if ep.Format == handler.NotWasm {
+		return nil, nil
 	}
-	return nil, nil
+	return ep, nil
 }

@@ -18,11 +18,10 @@ func (r *Runtime) Precompile(path string) (string, error) {
 		return "", err
 	}
 	defer src.Close()
-	kind, ok := artifactKind(format)
-	if !ok {
+	if format == handler.NotWasm {
 		return "", fmt.Errorf("precompile %s: not a wasm module or component", name)
 	}
-	f, err := r.Cache.Artifact(src, name, kind)
+	f, err := r.Cache.Artifact(src, name, format)
 	if err != nil {
 		return "", err
 	}

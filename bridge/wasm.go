@@ -46,24 +46,9 @@ func (r *Runtime) useRunner(p *libcontainer.Process, ep *handler.Entrypoint, mem
 	go func() {
 		defer close(a.done)
 		defer module.Close()
-		kind, _ := artifactKind(ep.Format)
-		a.file, a.err = r.Cache.Artifact(module, ep.ContainerPath, kind)
+		a.file, a.err = r.Cache.Artifact(module, ep.ContainerPath, ep.Format)
 	}()
 	return a, nil
-}
-
-// artifactKinds is what the cache compiles each wasm entrypoint format as.
-var artifactKinds = map[handler.Format]wasm.Kind{
-	handler.CoreModule: wasm.CoreModule,
-	handler.WatText:    wasm.WatText,
-	handler.Component:  wasm.Component,
-}
-
-// artifactKind returns the kind of artifact an entrypoint of format f
-// compiles into, and false if f is not wasm.
-func artifactKind(f handler.Format) (wasm.Kind, bool) {
-	kind, ok := artifactKinds[f]
-	return kind, ok
 }
 
 // pendingArtifact is a runner's artifact being looked up or compiled.

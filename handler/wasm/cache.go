@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/lockfile"
 )
 
@@ -62,7 +63,7 @@ const (
 // compileFunc is a seam for tests to count compilations: it compiles module
 // of kind (a binary: WatText's is converted already; name is for messages)
 // for the entry at entry (its path without suffix).
-type compileFunc func(module []byte, kind Kind, name, entry string) ([]byte, error)
+type compileFunc func(module []byte, kind handler.Format, name, entry string) ([]byte, error)
 
 // Artifact is a precompiled module, open for a runner.
 type Artifact struct {
@@ -95,29 +96,21 @@ func (a *Artifact) Close() error {
 	return errors.Join(a.Commit(), a.File.Close())
 }
 
-// Kind is what a module file holds.
-type Kind int
-
-const (
-	CoreModule Kind = iota // a core module, binary (.wasm)
-	WatText                // a core module in the text format (.wat)
-	Component              // a wasi:cli/command component, binary
-)
-
 // Artifact returns the precompiled artifact for the module of the given
-// kind read from src, compiling it on a miss. The caller opens src, safely
-// within the container's rootfs. Errors call the module name: the path the
-// container sees, not where its rootfs is on the host.
-func (c *Cache) Artifact(src *os.File, name string, kind Kind) (*Artifact, error) {
+// kind read from src (a core module, its text, or a component), compiling
+// it on a miss. The caller opens src, safely within the container's rootfs.
+// Errors call the module name: the path the container sees, not where its
+// rootfs is on the host.
+func (c *Cache) Artifact(src *os.File, name string, kind handler.Format) (*Artifact, error) {
 	return c.artifact(src, name, kind, c.compileBounded)
 }
 
-func (c *Cache) artifact(src *os.File, name string, kind Kind, compile compileFunc) (*Artifact, error) {
+func (c *Cache) artifact(src *os.File, name string, kind handler.Format, compile compileFunc) (*Artifact, error) {
 	if err := checkModuleFile(src, name, c.MaxModuleSize); err != nil {
 		return nil, err
 	}
 	m := c.memo()
-	sum, load, err := c.moduleKey(src, name, kind == WatText, m)
+	sum, load, err := c.moduleKey(src, name, kind == handler.WatText, m)
 	if err != nil {
 		return nil, err
 	}

@@ -13,13 +13,14 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
 
+	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/lockfile"
 )
 
 // countingCompile counts compilations, each held open for a while so that
 // concurrent callers would overlap were they not serialized.
 func countingCompile(n *atomic.Int32) compileFunc {
-	return func(module []byte, kind Kind, name, _ string) ([]byte, error) {
+	return func(module []byte, kind handler.Format, name, _ string) ([]byte, error) {
 		n.Add(1)
 		time.Sleep(50 * time.Millisecond)
 		return compileInCompiler(module, kind, name, bounds{})
@@ -46,7 +47,7 @@ func inode(t *testing.T, f *os.File) uint64 {
 }
 
 // mustArtifact returns a usable artifact and its inode.
-func mustArtifact(t *testing.T, c *Cache, path string, kind Kind, compile compileFunc) uint64 {
+func mustArtifact(t *testing.T, c *Cache, path string, kind handler.Format, compile compileFunc) uint64 {
 	t.Helper()
 	f, err := c.artifact(openModule(t, path), path, kind, compile)
 	if err != nil {
@@ -65,10 +66,10 @@ func mustArtifact(t *testing.T, c *Cache, path string, kind Kind, compile compil
 func TestArtifactCompilesOnce(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
 	var compiles atomic.Int32
-	for _, kind := range []Kind{CoreModule, WatText} {
+	for _, kind := range []handler.Format{handler.CoreModule, handler.WatText} {
 		compiles.Store(0)
 		module := filepath.Join(guests, "exit42.wasm")
-		if kind == WatText {
+		if kind == handler.WatText {
 			module = filepath.Join(guests, "exit42.wat")
 		}
 		first := mustArtifact(t, c, module, kind, countingCompile(&compiles))
@@ -81,7 +82,7 @@ func TestArtifactCompilesOnce(t *testing.T) {
 
 func TestArtifactFile(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
-	f, err := c.Artifact(openModule(t, filepath.Join(guests, "trap.wasm")), "/trap.wasm", CoreModule)
+	f, err := c.Artifact(openModule(t, filepath.Join(guests, "trap.wasm")), "/trap.wasm", handler.CoreModule)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestArtifactDamagedEntryIsRebuilt(t *testing.T) {
 			c := &Cache{Dir: t.TempDir()}
 			var compiles atomic.Int32
 			module := filepath.Join(guests, "exit42.wasm")
-			mustArtifact(t, c, module, CoreModule, countingCompile(&compiles))
+			mustArtifact(t, c, module, handler.CoreModule, countingCompile(&compiles))
 			artifacts, err := filepath.Glob(filepath.Join(c.Dir, "*.lock"))
 			if err != nil || len(artifacts) != 1 {
 				t.Fatalf("lock files %v, %v", artifacts, err)
@@ -177,7 +178,7 @@ func TestArtifactDamagedEntryIsRebuilt(t *testing.T) {
 			if err := damage(strings.TrimSuffix(artifacts[0], ".lock")); err != nil {
 				t.Fatal(err)
 			}
-			mustArtifact(t, c, module, CoreModule, countingCompile(&compiles))
+			mustArtifact(t, c, module, handler.CoreModule, countingCompile(&compiles))
 			if n := compiles.Load(); n != 2 {
 				t.Errorf("%d compiles, want a rebuild", n)
 			}
@@ -192,7 +193,7 @@ func TestArtifactConcurrentCompilesOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range inodes {
 		wg.Go(func() {
-			inodes[i] = mustArtifact(t, c, filepath.Join(guests, "spin.wasm"), CoreModule, countingCompile(&compiles))
+			inodes[i] = mustArtifact(t, c, filepath.Join(guests, "spin.wasm"), handler.CoreModule, countingCompile(&compiles))
 		})
 	}
 	wg.Wait()
@@ -235,7 +236,7 @@ func TestArtifactRejectsUnrunnableModules(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &Cache{Dir: t.TempDir()}
-			f, err := c.Artifact(openModule(t, path), path, WatText)
+			f, err := c.Artifact(openModule(t, path), path, handler.WatText)
 			if err == nil {
 				f.Close()
 				t.Fatal("no error")
@@ -252,7 +253,7 @@ func TestArtifactRejectsUnrunnableModules(t *testing.T) {
 
 func TestArtifactBadImportMessage(t *testing.T) {
 	path := filepath.Join(guests, "badimport.wasm")
-	_, err := (&Cache{Dir: t.TempDir()}).Artifact(openModule(t, path), path, CoreModule)
+	_, err := (&Cache{Dir: t.TempDir()}).Artifact(openModule(t, path), path, handler.CoreModule)
 	want := "module " + path + " imports env.foo, which wrunc does not provide"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)
@@ -264,7 +265,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 	modules := []string{"exit42.wasm", "trap.wasm", "spin.wasm"}
 	past := time.Now().Add(-time.Hour)
 	for i, m := range modules {
-		mustArtifact(t, c, filepath.Join(guests, m), CoreModule, c.compileBounded)
+		mustArtifact(t, c, filepath.Join(guests, m), handler.CoreModule, c.compileBounded)
 		entries, err := c.Entries()
 		if err != nil || len(entries) != i+1 {
 			t.Fatalf("entries after %s: %v %v", m, entries, err)
@@ -280,7 +281,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 		}
 	}
 	// Use the oldest again: it becomes the most recent.
-	mustArtifact(t, c, filepath.Join(guests, modules[0]), CoreModule, c.compileBounded)
+	mustArtifact(t, c, filepath.Join(guests, modules[0]), handler.CoreModule, c.compileBounded)
 	entries, err := c.Entries()
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +303,7 @@ func TestPruneEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestPruneSkipsEntriesInUseAndRemovesOrphans(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
-	mustArtifact(t, c, filepath.Join(guests, "exit42.wasm"), CoreModule, c.compileBounded)
+	mustArtifact(t, c, filepath.Join(guests, "exit42.wasm"), handler.CoreModule, c.compileBounded)
 	entries, _ := c.Entries()
 	base := filepath.Join(c.Dir, entries[0].Key)
 	// A create holding the entry: prune must leave it.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/handler"
 )
 
 // A module is compiled in a process of its own, the compiler: wrunc's
@@ -98,7 +100,7 @@ func runCompiler(args []string) error {
 		return fmt.Errorf("compile %s: map module: %w", name, err)
 	}
 	var artifact []byte
-	if kind == Component {
+	if kind == handler.Component {
 		artifact, err = compileComponent(module, name)
 	} else {
 		artifact, err = compile(NewEngine(), module, name)
@@ -140,11 +142,11 @@ func closeInherited() error {
 
 // compilerKinds names, in the compiler's arguments, what it compiles: a
 // module's binary (WatText's is converted before) or a component.
-var compilerKinds = map[string]Kind{kindModule: CoreModule, kindComponent: Component}
+var compilerKinds = map[string]handler.Format{kindModule: handler.CoreModule, kindComponent: handler.Component}
 
 // compilerKind is kind's name in compilerKinds.
-func compilerKind(kind Kind) string {
-	if kind == Component {
+func compilerKind(kind handler.Format) string {
+	if kind == handler.Component {
 		return kindComponent
 	}
 	return kindModule
@@ -229,7 +231,7 @@ func mapModule(f *os.File) ([]byte, error) {
 // otherwise compiles it in a compiler process, remembering (in the memo,
 // for the boot) a stop that is the module's own doing. entry is the cache
 // entry's path without suffix.
-func (c *Cache) compileBounded(module []byte, kind Kind, name, entry string) ([]byte, error) {
+func (c *Cache) compileBounded(module []byte, kind handler.Format, name, entry string) ([]byte, error) {
 	b := c.Limits.forModule(len(module))
 	m := c.memo()
 	key := verdictKey(filepath.Base(entry))
@@ -253,7 +255,7 @@ func (c *Cache) compileBounded(module []byte, kind Kind, name, entry string) ([]
 // compileInCompiler runs one compiler process under b and returns the
 // artifact it wrote, or why there is none: a *Refusal when a limit stopped
 // it.
-func compileInCompiler(module []byte, kind Kind, name string, b bounds) ([]byte, error) {
+func compileInCompiler(module []byte, kind handler.Format, name string, b bounds) ([]byte, error) {
 	src, err := sealedMemfd("wrunc-module", module)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", name, err)

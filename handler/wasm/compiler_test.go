@@ -12,13 +12,14 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"golang.org/x/sys/unix"
 
+	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/internal/testguests"
 )
 
 // The compiler process's artifact is the one an in-process compile makes.
 func TestCompilerProcessCompiles(t *testing.T) {
 	module := readAll(t, filepath.Join(guests, "exit42.wasm"))
-	artifact, err := compileInCompiler(module, CoreModule, "/exit42.wasm", CompileLimits{Timeout: time.Minute, CPUPerMiB: 5 * time.Second, Memory: 1 << 30}.forModule(len(module)))
+	artifact, err := compileInCompiler(module, handler.CoreModule, "/exit42.wasm", CompileLimits{Timeout: time.Minute, CPUPerMiB: 5 * time.Second, Memory: 1 << 30}.forModule(len(module)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestCompilerProcessErrors(t *testing.T) {
 		{garbage, "/out of memory.wasm", "compile /out of memory.wasm: "},
 		{readAll(t, filepath.Join(guests, "badimport.wasm")), "/bad.wasm", "module /bad.wasm imports env.foo, which wrunc does not provide"},
 	} {
-		_, err := compileInCompiler(tc.module, CoreModule, tc.name, bounds{memory: 2 << 30})
+		_, err := compileInCompiler(tc.module, handler.CoreModule, tc.name, bounds{memory: 2 << 30})
 		var refusal *Refusal
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || errors.As(err, &refusal) {
 			t.Errorf("error %v, want one starting %q", err, tc.want)
@@ -61,7 +62,7 @@ func localsModule(t *testing.T) string {
 // refusal returns the Refusal an Artifact of module under limits ends in.
 func refusal(t *testing.T, c *Cache, module string) *Refusal {
 	t.Helper()
-	f, err := c.Artifact(openModule(t, module), "/locals.wasm", CoreModule)
+	f, err := c.Artifact(openModule(t, module), "/locals.wasm", handler.CoreModule)
 	if err == nil {
 		f.Close()
 		t.Fatalf("the locals module compiled under %+v", c.Limits)
@@ -178,12 +179,12 @@ func TestOutOfMemory(t *testing.T) {
 // could not run is its own error there.
 func TestCompilerProcessComponents(t *testing.T) {
 	component := readAll(t, filepath.Join(guests, "hello.component.wasm"))
-	artifact, err := compileInCompiler(component, Component, "/hello.component.wasm", bounds{memory: 2 << 30})
+	artifact, err := compileInCompiler(component, handler.Component, "/hello.component.wasm", bounds{memory: 2 << 30})
 	if err != nil || !strings.HasPrefix(string(artifact), "\x7fELF") {
 		t.Errorf("compile of a component: %d bytes, %v; want an artifact", len(artifact), err)
 	}
 	proxy := readAll(t, filepath.Join(guests, "proxy.component.wasm"))
-	_, err = compileInCompiler(proxy, Component, "/proxy.wasm", bounds{memory: 2 << 30})
+	_, err = compileInCompiler(proxy, handler.Component, "/proxy.wasm", bounds{memory: 2 << 30})
 	want := "component /proxy.wasm exports no wasi:cli/run function (it exports wasi:http/incoming-handler@0.2.0)"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("compile of a wasi:http proxy: %v, want %q", err, want)

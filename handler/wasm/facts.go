@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/wrunc/wrunc/handler"
 )
 
 // ModuleFacts are what the runner needs to know of a module beyond its
@@ -57,8 +59,8 @@ func moduleFacts(module []byte) (ModuleFacts, error) {
 }
 
 // factsOf reads the facts of a module of kind.
-func factsOf(kind Kind, module []byte) (ModuleFacts, error) {
-	if kind == Component {
+func factsOf(kind handler.Format, module []byte) (ModuleFacts, error) {
+	if kind == handler.Component {
 		return componentFacts(module)
 	}
 	return moduleFacts(module)

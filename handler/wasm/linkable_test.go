@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wrunc/wrunc/handler"
 )
 
 // The link check at create accepts what the runner provides, under each
@@ -36,7 +38,7 @@ func TestCheckLinkableSignatures(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &Cache{Dir: t.TempDir()}
-			f, err := c.Artifact(openModule(t, path), path, WatText)
+			f, err := c.Artifact(openModule(t, path), path, handler.WatText)
 			if err == nil {
 				f.Close()
 			}

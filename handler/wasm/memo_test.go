@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wrunc/wrunc/handler"
 )
 
 // settledCache is a cache whose clock runs an hour ahead, so that the files
@@ -43,8 +45,8 @@ func TestMemoRemembersModuleHash(t *testing.T) {
 	exit42 := copyGuest(t, "exit42.wasm", filepath.Join(dir, "exit42.wasm"))
 	trap := copyGuest(t, "trap.wasm", filepath.Join(dir, "trap.wasm"))
 	var compiles atomic.Int32
-	own := mustArtifact(t, c, exit42, CoreModule, countingCompile(&compiles))
-	other := mustArtifact(t, c, trap, CoreModule, countingCompile(&compiles))
+	own := mustArtifact(t, c, exit42, handler.CoreModule, countingCompile(&compiles))
+	other := mustArtifact(t, c, trap, handler.CoreModule, countingCompile(&compiles))
 
 	m := c.memo()
 	key := moduleMemoKey(t, exit42)
@@ -55,11 +57,11 @@ func TestMemoRemembersModuleHash(t *testing.T) {
 	// Only a remembered hash can lead this file to another module's entry.
 	trapSum := sha256.Sum256(readAll(t, trap))
 	m.put(key, hex.EncodeToString(trapSum[:]))
-	if got := mustArtifact(t, c, exit42, CoreModule, countingCompile(&compiles)); got != other {
+	if got := mustArtifact(t, c, exit42, handler.CoreModule, countingCompile(&compiles)); got != other {
 		t.Errorf("with a remembered hash: artifact inode %d, want the one the memo names (%d)", got, other)
 	}
 	memo{dir: m.dir, boot: "another boot"}.put(key, hex.EncodeToString(trapSum[:]))
-	if got := mustArtifact(t, c, exit42, CoreModule, countingCompile(&compiles)); got != own {
+	if got := mustArtifact(t, c, exit42, handler.CoreModule, countingCompile(&compiles)); got != own {
 		t.Errorf("with another boot's memo: artifact inode %d, want the module's own (%d)", got, own)
 	}
 	if n := compiles.Load(); n != 2 {
@@ -72,7 +74,7 @@ func TestMemoRemembersModuleHash(t *testing.T) {
 func TestMemoSkipsUnsettledModules(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
 	module := copyGuest(t, "exit42.wasm", filepath.Join(t.TempDir(), "exit42.wasm"))
-	mustArtifact(t, c, module, CoreModule, c.compileBounded)
+	mustArtifact(t, c, module, handler.CoreModule, c.compileBounded)
 	if got, ok := c.memo().get(moduleMemoKey(t, module)); ok {
 		t.Errorf("memo of a module written just now: %q, want none", got)
 	}
@@ -82,7 +84,7 @@ func TestMemoSkipsUnsettledModules(t *testing.T) {
 func TestMemoRemembersFingerprint(t *testing.T) {
 	c := settledCache(t)
 	module := filepath.Join(guests, "exit42.wasm")
-	mustArtifact(t, c, module, CoreModule, c.compileBounded)
+	mustArtifact(t, c, module, handler.CoreModule, c.compileBounded)
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestMemoRemembersFingerprint(t *testing.T) {
 		t.Errorf("remembered fingerprint %q, %v; want %q", got, ok, want)
 	}
 	m.put("engine of "+stamp(st), "0123456789abcdef")
-	mustArtifact(t, c, module, CoreModule, c.compileBounded)
+	mustArtifact(t, c, module, handler.CoreModule, c.compileBounded)
 	if matches, _ := filepath.Glob(filepath.Join(c.Dir, "*-0123456789abcdef.cwasm")); len(matches) != 1 {
 		t.Errorf("entries keyed by the remembered fingerprint: %v, want one", matches)
 	}
@@ -108,8 +110,8 @@ func TestMemoDoesNotHideDamage(t *testing.T) {
 	c := settledCache(t)
 	var compiles atomic.Int32
 	module := filepath.Join(guests, "exit42.wasm")
-	mustArtifact(t, c, module, CoreModule, countingCompile(&compiles))
-	mustArtifact(t, c, module, CoreModule, countingCompile(&compiles)) // checked and remembered
+	mustArtifact(t, c, module, handler.CoreModule, countingCompile(&compiles))
+	mustArtifact(t, c, module, handler.CoreModule, countingCompile(&compiles)) // checked and remembered
 	artifacts, err := filepath.Glob(filepath.Join(c.Dir, "*.cwasm"))
 	if err != nil || len(artifacts) != 1 {
 		t.Fatalf("artifacts %v, %v", artifacts, err)
@@ -125,7 +127,7 @@ func TestMemoDoesNotHideDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	mustArtifact(t, c, module, CoreModule, countingCompile(&compiles))
+	mustArtifact(t, c, module, handler.CoreModule, countingCompile(&compiles))
 	if n := compiles.Load(); n != 2 {
 		t.Errorf("%d compiles, want a rebuild of the damaged artifact", n)
 	}

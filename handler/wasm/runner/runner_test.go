@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wrunc/wrunc/handler"
 	"github.com/wrunc/wrunc/handler/wasm"
 )
 
@@ -28,9 +29,9 @@ func guestCmd(t *testing.T, module string, env []string, args ...string) *exec.C
 		t.Fatal(err)
 	}
 	defer src.Close()
-	kind := wasm.CoreModule
+	kind := handler.CoreModule
 	if strings.HasSuffix(module, ".component.wasm") {
-		kind = wasm.Component
+		kind = handler.Component
 	}
 	artifact, err := cache.Artifact(src, "/"+module, kind)
 	if err != nil {
