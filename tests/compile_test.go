@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/wrunc/wrunc/internal/testguests"
@@ -202,17 +201,7 @@ func (e *env) startCompiling(module string, extra []*os.File, args ...string) (*
 func TestCompilerHoldsNothing(t *testing.T) {
 	e := newEnv(t)
 	module := filepath.Join(e.localsRootfs("locals.wasm"), "locals.wasm")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
-		t.Fatal(err)
-	}
-	leaked := fmt.Sprintf("pipe:[%d]", st.Ino)
+	w, leaked := pipeToPass(t)
 	// fd 3 and 4: the compiler gets its module at 3.
 	precompile, pid, done := e.startCompiling(module, []*os.File{w, w}, "precompile", module)
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))

@@ -931,3 +931,23 @@ func fileHash(t *testing.T, path string) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// pipeToPass returns the write end of a new pipe, for a command to inherit,
+// and the link a process holding it shows in /proc/<pid>/fd. Both ends are
+// closed when the test ends.
+func pipeToPass(t *testing.T) (*os.File, string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		w.Close()
+	})
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	return w, fmt.Sprintf("pipe:[%d]", st.Ino)
+}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -96,17 +95,7 @@ func mappedArtifact(t *testing.T, pid int) string {
 func TestNoLeakedFds(t *testing.T) {
 	t.Run("native", func(t *testing.T) {
 		e := newEnv(t)
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		defer w.Close()
-		var st syscall.Stat_t
-		if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
-			t.Fatal(err)
-		}
-		pipe := fmt.Sprintf("pipe:[%d]", st.Ino)
+		w, pipe := pipeToPass(t)
 		preserved := func(fd int, target string) bool { return fd == 3 && target == pipe }
 		withPipe := func(cmd *exec.Cmd) { cmd.ExtraFiles = []*os.File{w} }
 
